@@ -1,0 +1,172 @@
+package codec
+
+import (
+	"log/slog"
+
+	"github.com/tokamak-io/tokamak/handlers"
+)
+
+// Codec turns the bytes of one protocol into handler calls. One Codec serves
+// every listener bound to its scheme; it creates a [Session] per connection.
+type Codec interface {
+	// NewSession returns the state of a new connection. It is called on the
+	// connection's event loop, in the connection's open callback.
+	NewSession(c Conn) Session
+}
+
+// Session is the protocol state of one connection. All its methods are
+// called on the connection's event loop, one at a time.
+type Session interface {
+	// Serve decodes every complete frame at the start of in, dispatches it to
+	// its handler and appends the replies to f.Out, in order. It returns the
+	// number of bytes of in it consumed; the reactor discards them after the
+	// call and writes f.Out in one write.
+	//
+	// in is a view of the connection's inbound buffer: it stops being valid
+	// when Serve returns, and so does every view made from it. The session may
+	// rewrite bytes of in that it consumes (to decode a chunked body in place,
+	// say), never the bytes after them.
+	//
+	// Serve stops early, leaving the rest of in unconsumed, when len(f.Out)
+	// reaches f.Limit (backpressure: the reactor calls it again once the peer
+	// has read), when it sets f.Close, or when it has handed a frame to work
+	// that completes later ([Conn.Post]). A session that consumes nothing
+	// because the next frame is incomplete should set f.Need.
+	Serve(in []byte, f *Flow) (consumed int)
+
+	// Timeout tells the session that the timeout of phase p expired. It may
+	// append a last reply to f.Out (an HTTP 408, say); the reactor then closes
+	// the connection once that reply has been sent.
+	Timeout(p Phase, f *Flow)
+
+	// Close is called once, when the connection has closed, to release what
+	// the session holds. No method is called after it.
+	Close()
+}
+
+// Conn is the connection as a codec sees it: the handler-facing
+// [handlers.Conn] plus the way back onto the event loop.
+type Conn interface {
+	handlers.Conn
+	// Post runs fn on the connection's event loop with a fresh Flow, as if it
+	// were a call to Serve: the reactor writes f.Out and honours f.Close and
+	// f.Phase afterwards, then serves input that waited meanwhile. Post may be
+	// called from any goroutine; it reports false when the connection is
+	// already closed, in which case fn is never run.
+	Post(fn func(f *Flow)) bool
+}
+
+// Phase tells the reactor where a connection stands between two calls, and
+// so which timeout applies.
+type Phase uint8
+
+const (
+	// PhaseIdle: no partial frame is buffered. The keep-alive idle timeout
+	// runs from the moment the connection became idle.
+	PhaseIdle Phase = iota
+	// PhaseHead: part of a frame header is buffered. The header timeout runs
+	// from the first byte of the frame and is not extended by more bytes.
+	PhaseHead
+	// PhaseBody: the header is complete, the body is not. The body idle
+	// timeout runs from the last byte received.
+	PhaseBody
+	// PhaseWait: the session waits for work it handed off (see [Conn.Post]).
+	// No timeout runs and Serve is not called until a Post sets another
+	// phase; input that arrives meanwhile stays buffered, bounded by the
+	// reactor.
+	PhaseWait
+)
+
+var phaseNames = [...]string{"idle", "head", "body", "wait"}
+
+func (p Phase) String() string {
+	if int(p) < len(phaseNames) {
+		return phaseNames[p]
+	}
+	return "phase(?)"
+}
+
+// Flow is what a session and the reactor exchange in one call. The reactor
+// owns it and fills the inputs; it is valid only during the call.
+type Flow struct {
+	// Out collects the bytes to send. The session appends to it; the reactor
+	// writes it in one write after the call and reuses its capacity.
+	Out []byte
+	// Limit is where the session should stop dispatching: once len(Out) is at
+	// least Limit it returns, leaving the rest of the input for later. It is
+	// always at least one frame's worth: a session dispatches one frame even
+	// when Limit is already reached.
+	Limit int
+	// Draining is set by the reactor while the engine shuts down: a session
+	// should end the conversation at the next reply (HTTP: Connection: close)
+	// and set Close.
+	Draining bool
+
+	// Close is set by the session: close the connection once Out and all
+	// earlier output have been sent. Nothing more is read or served.
+	Close bool
+	// Need is set by the session when it consumed nothing because the next
+	// frame is incomplete and it knows how many bytes (counted from the start
+	// of the unconsumed input) that frame needs at least: the reactor does
+	// not call Serve again before that many are buffered. 0 means unknown.
+	Need int
+	// Phase is set by the session: where the connection stands now.
+	Phase Phase
+	// Requests, Errors and Panics count what the call did: frames served,
+	// protocol errors answered (malformed input, limits, timeouts) and
+	// handler panics recovered. The reactor adds them to the loop's counters.
+	Requests, Errors, Panics int
+}
+
+// Env is what a codec is built with.
+type Env struct {
+	// Handlers is the registry the codec dispatches to. It is read-only once
+	// the engine runs.
+	Handlers *handlers.Registry
+	// Limits bound what one connection may send.
+	Limits Limits
+	// Loops is the number of event loops; [handlers.Conn.Loop] is below it,
+	// so a codec can keep per-loop scratch space indexed by loop.
+	Loops int
+	// Logger receives the codec's log lines; never nil.
+	Logger *slog.Logger
+}
+
+// Limits bound the input of one connection. A zero field takes the default
+// shown; each codec uses the fields that apply to it.
+type Limits struct {
+	MaxRequestLine int   // HTTP request line, bytes; default 8 KiB (414 past it)
+	MaxHeaderBytes int   // HTTP header section, bytes; default 64 KiB (431)
+	MaxHeaders     int   // HTTP header fields; default 100 (431)
+	MaxBody        int64 // request body, bytes; default 4 MiB (413)
+	MaxFrame       int   // one msgpack frame, bytes; default 1 MiB
+}
+
+// Defaults for [Limits].
+const (
+	DefaultMaxRequestLine = 8 << 10
+	DefaultMaxHeaderBytes = 64 << 10
+	DefaultMaxHeaders     = 100
+	DefaultMaxBody        = 4 << 20
+	DefaultMaxFrame       = 1 << 20
+)
+
+// WithDefaults returns l with every zero field set to its default.
+func (l Limits) WithDefaults() Limits {
+	if l.MaxRequestLine <= 0 {
+		l.MaxRequestLine = DefaultMaxRequestLine
+	}
+	if l.MaxHeaderBytes <= 0 {
+		l.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if l.MaxHeaders <= 0 {
+		l.MaxHeaders = DefaultMaxHeaders
+	}
+	if l.MaxBody <= 0 {
+		l.MaxBody = DefaultMaxBody
+	}
+	if l.MaxFrame <= 0 {
+		l.MaxFrame = DefaultMaxFrame
+	}
+	return l
+}
