@@ -1,0 +1,27 @@
+package handlers
+
+import (
+	"context"
+	"net"
+)
+
+// Conn is the connection a request arrived on, as a handler sees it.
+//
+// Its methods may be called only on the connection's event loop, that is
+// from inside a handler callback; the value must not be retained after the
+// callback returns.
+type Conn interface {
+	// LocalAddr and RemoteAddr are the socket's addresses.
+	LocalAddr() net.Addr
+	RemoteAddr() net.Addr
+	// Loop is the index of the event loop that owns the connection.
+	Loop() int
+	// Value returns the per-connection value set by SetValue, or nil.
+	Value() any
+	// SetValue stores a per-connection value that lives as long as the
+	// connection.
+	SetValue(v any)
+	// EngineContext is the engine-wide context: it is cancelled when the
+	// engine starts shutting down.
+	EngineContext() context.Context
+}

@@ -1,0 +1,148 @@
+package handlers
+
+import "strconv"
+
+// Response collects the reply to one request: a status, header fields and a
+// body. The codec frames it (status line, Server, Date, Content-Length,
+// Connection) after the handler returns.
+//
+// A Response is owned by the event loop and reused for the next request:
+// it is valid only until the handler returns. Its buffers keep their
+// capacity, so a handler that writes the same shape of answer every time
+// allocates nothing.
+type Response struct {
+	status int
+	close  bool
+	header []byte // "Name: value\r\n" lines, ready to copy to the wire
+	body   []byte
+}
+
+// SetStatus sets the status code; the default is 200. Codes outside
+// 100–599 are answered as 500.
+func (w *Response) SetStatus(code int) { w.status = code }
+
+// Status returns the status code that will be sent.
+func (w *Response) Status() int {
+	if w.status == 0 {
+		return 200
+	}
+	return w.status
+}
+
+// Header adds a header field. The codec owns the fields that frame the
+// message: Content-Length, Transfer-Encoding, Date and Server are dropped
+// here, and "Connection: close" is turned into a request to close the
+// connection after this response (see [Response.SetClose]); other
+// Connection values are dropped. A name that is not a token, or a value
+// holding CR, LF or NUL, is dropped too, so a handler cannot split the
+// response.
+func (w *Response) Header(name, value string) {
+	switch {
+	case !validName(name) || !validValue(value):
+		return
+	case equalFold(name, "connection"):
+		if equalFold(value, "close") {
+			w.close = true
+		}
+		return
+	case equalFold(name, "content-length"),
+		equalFold(name, "transfer-encoding"),
+		equalFold(name, "date"),
+		equalFold(name, "server"):
+		return
+	}
+	w.header = append(w.header, name...)
+	w.header = append(w.header, ": "...)
+	w.header = append(w.header, value...)
+	w.header = append(w.header, "\r\n"...)
+}
+
+// SetContentType is shorthand for Header("Content-Type", v).
+func (w *Response) SetContentType(v string) { w.Header("Content-Type", v) }
+
+// SetClose asks the codec to close the connection once this response has
+// been sent.
+func (w *Response) SetClose() { w.close = true }
+
+// Write appends p to the body. It never fails.
+func (w *Response) Write(p []byte) (int, error) {
+	w.body = append(w.body, p...)
+	return len(p), nil
+}
+
+// WriteString appends s to the body. It never fails.
+func (w *Response) WriteString(s string) (int, error) {
+	w.body = append(w.body, s...)
+	return len(s), nil
+}
+
+// AppendInt appends the decimal form of n to the body.
+func (w *Response) AppendInt(n int64) { w.body = strconv.AppendInt(w.body, n, 10) }
+
+// Body returns the body written so far. Encoders may append to it with
+// [Response.SetBody]: w.SetBody(appendX(w.Body(), ...)).
+func (w *Response) Body() []byte { return w.body }
+
+// SetBody replaces the body with b; the Response keeps b, so b must not be
+// modified by the caller afterwards.
+func (w *Response) SetBody(b []byte) { w.body = b }
+
+// HeaderBytes returns the header lines added by the handler, each ending in
+// CRLF. For codecs.
+func (w *Response) HeaderBytes() []byte { return w.header }
+
+// WantsClose reports whether the handler asked to close the connection.
+// For codecs.
+func (w *Response) WantsClose() bool { return w.close }
+
+// Reset empties the response for the next request, keeping the capacity of
+// its buffers. For codecs.
+func (w *Response) Reset() {
+	w.status = 0
+	w.close = false
+	w.header = w.header[:0]
+	w.body = w.body[:0]
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !IsTokenChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func validValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\r' || c == '\n' || c == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// IsTokenChar reports whether c may appear in an RFC 9110 token.
+func IsTokenChar(c byte) bool { return tokenTable[c] }
+
+var tokenTable = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
+
+// addLine appends a header line that is known to be valid and to end in
+// CRLF ("Content-Type: text/plain\r\n"), skipping the checks of
+// [Response.Header]. For the package's own constant answers.
+func (w *Response) addLine(line string) { w.header = append(w.header, line...) }
