@@ -1,0 +1,404 @@
+package reactor
+
+import (
+	"context"
+	"net"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/tokamak-io/tokamak/codec"
+)
+
+// Connection states. A connection only moves forward through them.
+const (
+	stateOpen     uint8 = iota // serving
+	stateFlushing              // closing: output still buffered, input dropped
+	stateLinger                // output sent, write side shut: waiting for the peer's FIN
+	stateClosed
+)
+
+// maxRounds bounds how many times one connection is served back to back
+// before it yields to the others on its loop.
+const maxRounds = 4
+
+// conn is the reactor's state of one connection, owned by its loop. Only
+// Post and the closed flag may be used from other goroutines.
+type conn struct {
+	gc    gnet.Conn
+	l     *loop
+	sess  codec.Session
+	value any
+
+	state   uint8
+	phase   codec.Phase
+	paused  bool // output above the high-water mark: input waits
+	watched bool // in l.watch
+	closed  atomic.Bool
+
+	need      int   // bytes of input the session needs before it can progress
+	headStart int64 // when the current PhaseHead began
+	outMark   int   // output buffered at the last progress check while paused
+
+	// timer wheel
+	deadline int64
+	wtick    int64
+	wlinked  bool
+	wprev    *conn
+	wnext    *conn
+	// every open connection of the loop
+	lprev, lnext *conn
+}
+
+// LocalAddr implements handlers.Conn.
+func (c *conn) LocalAddr() net.Addr { return c.gc.LocalAddr() }
+
+// RemoteAddr implements handlers.Conn.
+func (c *conn) RemoteAddr() net.Addr { return c.gc.RemoteAddr() }
+
+// Loop implements handlers.Conn.
+func (c *conn) Loop() int { return c.l.idx }
+
+// Value implements handlers.Conn.
+func (c *conn) Value() any { return c.value }
+
+// SetValue implements handlers.Conn.
+func (c *conn) SetValue(v any) { c.value = v }
+
+// EngineContext implements handlers.Conn.
+func (c *conn) EngineContext() context.Context { return c.l.srv.ctx }
+
+// Post implements codec.Conn.
+func (c *conn) Post(fn func(f *codec.Flow)) bool {
+	if c.closed.Load() {
+		return false
+	}
+	err := c.gc.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		c.runPosted(fn)
+		return nil
+	}))
+	return err == nil
+}
+
+var _ codec.Conn = (*conn)(nil)
+
+// onTraffic handles new input (or a Wake).
+func (c *conn) onTraffic() gnet.Action {
+	if c.state != stateOpen {
+		// Closing: nothing more is served. Discard with n <= 0 drops all.
+		_, _ = c.gc.Discard(-1)
+		return gnet.None
+	}
+	if c.phase == codec.PhaseBody {
+		c.l.wheel.schedule(c, c.l.srv.now()+int64(c.l.srv.cfg.BodyTimeout))
+	}
+	return c.serve()
+}
+
+// serve feeds buffered input to the session until it is consumed, the
+// session waits for more, or output backs up.
+func (c *conn) serve() gnet.Action {
+	gc, cfg := c.gc, &c.l.srv.cfg
+	for round := 0; ; round++ {
+		if c.phase == codec.PhaseWait {
+			return c.boundPaused()
+		}
+		ob := gc.OutboundBuffered()
+		if ob >= cfg.HighWater || (c.paused && ob > cfg.LowWater) {
+			c.pause(ob)
+			return c.boundPaused()
+		}
+		if c.paused {
+			c.paused = false
+			c.setPhase(c.phase) // replace the write-progress timer
+		}
+		n := gc.InboundBuffered()
+		if n == 0 || n < c.need {
+			return gnet.None
+		}
+		if round == maxRounds {
+			_ = gc.Wake(nil)
+			return gnet.None
+		}
+		in, err := gc.Peek(-1)
+		if err != nil || len(in) == 0 {
+			return gnet.None
+		}
+		f := c.beginFlow(ob)
+		consumed, ok := c.callServe(in, f)
+		if !ok {
+			return gnet.Close
+		}
+		if !c.finish(f, consumed) {
+			return gnet.None
+		}
+		if consumed == 0 || consumed == len(in) {
+			return gnet.None
+		}
+		// The session stopped at f.Limit with input left: go round again if
+		// the output went out, else pause.
+	}
+}
+
+// boundPaused closes a paused connection whose input keeps growing.
+func (c *conn) boundPaused() gnet.Action {
+	if c.gc.InboundBuffered() > c.l.srv.cfg.MaxInboundPaused {
+		c.l.srv.log.Warn("reactor: closing a connection that keeps sending while its output is not read",
+			"remote", c.gc.RemoteAddr(), "inbound", c.gc.InboundBuffered(), "outbound", c.gc.OutboundBuffered())
+		c.l.stats.errors.Add(1)
+		return gnet.Close
+	}
+	return gnet.None
+}
+
+func (c *conn) pause(ob int) {
+	if !c.paused {
+		c.paused = true
+		c.outMark = ob
+		c.l.wheel.schedule(c, c.l.srv.now()+int64(c.l.srv.cfg.CloseTimeout))
+	}
+	c.l.watchConn(c)
+}
+
+func (c *conn) beginFlow(ob int) *codec.Flow {
+	f := &c.l.flow
+	f.Out = f.Out[:0]
+	f.Limit = max(c.l.srv.cfg.HighWater-ob, 1)
+	f.Draining = c.l.srv.draining.Load()
+	f.Close, f.Need, f.Phase = false, 0, c.phase
+	f.Requests, f.Errors, f.Panics = 0, 0, 0
+	return f
+}
+
+// callServe runs the session; a panic in it (a codec bug, since handler
+// panics are the codec's to recover) drops this connection only.
+func (c *conn) callServe(in []byte, f *codec.Flow) (n int, ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.sessionPanic(p)
+			ok = false
+		}
+	}()
+	return c.sess.Serve(in, f), true
+}
+
+func (c *conn) sessionPanic(p any) {
+	c.l.stats.panics.Add(1)
+	c.l.srv.log.Error("reactor: codec session panicked; closing its connection",
+		"remote", c.gc.RemoteAddr(), "panic", p, "stack", string(debug.Stack()))
+}
+
+// finish writes the output of a call and applies what the session asked
+// for. It reports whether the connection is still open for serving.
+func (c *conn) finish(f *codec.Flow, consumed int) bool {
+	st := &c.l.stats
+	if f.Requests > 0 {
+		st.requests.Add(uint64(f.Requests))
+	}
+	if f.Errors > 0 {
+		st.errors.Add(uint64(f.Errors))
+	}
+	if f.Panics > 0 {
+		st.panics.Add(uint64(f.Panics))
+	}
+	if len(f.Out) > 0 {
+		_, _ = c.gc.Write(f.Out) // on error gnet closes the connection
+		if cap(f.Out) > 1<<20 {
+			f.Out = make([]byte, 0, 64<<10) // do not keep a huge reply's buffer
+		}
+		if c.state == stateClosed {
+			return false
+		}
+	}
+	if consumed > 0 {
+		_, _ = c.gc.Discard(consumed) // never 0: Discard(0) drops everything
+	}
+	c.need = f.Need
+	if f.Close {
+		c.startClose()
+		return false
+	}
+	c.setPhase(f.Phase)
+	return true
+}
+
+// setPhase records the session's phase and arms the matching timer.
+func (c *conn) setPhase(p codec.Phase) {
+	s := c.l.srv
+	now := s.now()
+	var d int64
+	switch p {
+	case codec.PhaseIdle:
+		d = now + int64(s.cfg.IdleTimeout)
+	case codec.PhaseHead:
+		if c.phase != codec.PhaseHead {
+			c.headStart = now
+		}
+		d = c.headStart + int64(s.cfg.HeaderTimeout)
+	case codec.PhaseBody:
+		d = now + int64(s.cfg.BodyTimeout)
+	case codec.PhaseWait:
+		d = 0
+	}
+	c.phase = p
+	if c.paused {
+		return // the write-progress timer of pause stays armed
+	}
+	c.l.wheel.schedule(c, d)
+}
+
+// runPosted runs work handed back by Post, on the loop.
+func (c *conn) runPosted(fn func(f *codec.Flow)) {
+	if c.state != stateOpen {
+		return
+	}
+	f := c.beginFlow(c.gc.OutboundBuffered())
+	if !c.callPosted(fn, f) {
+		c.abort()
+		return
+	}
+	if !c.finish(f, 0) {
+		return
+	}
+	if c.gc.InboundBuffered() > 0 && c.serve() == gnet.Close {
+		c.abort()
+	}
+}
+
+func (c *conn) callPosted(fn func(f *codec.Flow), f *codec.Flow) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.sessionPanic(p)
+			ok = false
+		}
+	}()
+	fn(f)
+	return true
+}
+
+// expire handles a deadline that passed.
+func (c *conn) expire() {
+	switch {
+	case c.state != stateOpen:
+		c.abort() // it could not flush, or the peer never closed
+	case c.paused:
+		c.l.srv.log.Debug("reactor: dropping a connection whose peer stopped reading", "remote", c.gc.RemoteAddr())
+		c.abort()
+	default:
+		f := c.beginFlow(c.gc.OutboundBuffered())
+		ok := c.callTimeout(f)
+		if !ok {
+			c.abort()
+			return
+		}
+		f.Close = true
+		c.finish(f, 0)
+	}
+}
+
+func (c *conn) callTimeout(f *codec.Flow) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.sessionPanic(p)
+			ok = false
+		}
+	}()
+	c.sess.Timeout(c.phase, f)
+	return true
+}
+
+// startClose begins a graceful close: drop the input, send the output,
+// shut the write side, wait for the peer's FIN.
+func (c *conn) startClose() {
+	if c.state != stateOpen {
+		return
+	}
+	c.state = stateFlushing
+	c.paused = false
+	_, _ = c.gc.Discard(-1) // drops all: nothing after the last reply is served
+	c.l.wheel.schedule(c, c.l.srv.now()+int64(c.l.srv.cfg.CloseTimeout))
+	c.recheck()
+}
+
+// recheck looks at a watched connection again (from a sweep, or right away).
+func (c *conn) recheck() {
+	cfg := &c.l.srv.cfg
+	switch c.state {
+	case stateOpen:
+		if !c.paused {
+			return
+		}
+		ob := c.gc.OutboundBuffered()
+		if ob <= cfg.LowWater {
+			c.paused = false
+			c.setPhase(c.phase)
+			_ = c.gc.Wake(nil)
+			return
+		}
+		if ob < c.outMark { // the peer reads: keep it
+			c.outMark = ob
+			c.l.wheel.schedule(c, c.l.srv.now()+int64(cfg.CloseTimeout))
+		}
+		c.l.watchConn(c)
+	case stateFlushing:
+		if c.gc.OutboundBuffered() > 0 {
+			c.l.watchConn(c)
+			return
+		}
+		c.state = stateLinger
+		if err := unix.Shutdown(c.gc.Fd(), unix.SHUT_WR); err != nil {
+			c.abort()
+			return
+		}
+		c.l.wheel.schedule(c, c.l.srv.now()+int64(cfg.Linger))
+	}
+}
+
+// quiet reports whether nothing is buffered either way, nor waiting in the
+// socket.
+func (c *conn) quiet() bool {
+	if c.gc.InboundBuffered() > 0 || c.gc.OutboundBuffered() > 0 {
+		return false
+	}
+	var b [1]byte
+	n, _, err := unix.Recvfrom(c.gc.Fd(), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	return !(err == nil && n > 0)
+}
+
+// abort closes the connection now, whatever is buffered. Loop only, outside
+// of a gnet callback that could return an action instead.
+func (c *conn) abort() {
+	if c.state == stateClosed {
+		return
+	}
+	_ = c.gc.EventLoop().Close(c.gc)
+}
+
+// onClose releases the connection; gnet has closed it.
+func (c *conn) onClose() {
+	if c.state == stateClosed {
+		return
+	}
+	c.state = stateClosed
+	c.closed.Store(true)
+	l, s := c.l, c.l.srv
+	l.wheel.remove(c)
+	l.unlink(c)
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				c.sessionPanic(p)
+			}
+		}()
+		c.sess.Close()
+	}()
+	l.stats.open.Add(-1)
+	if s.open.Add(-1) == 0 && s.draining.Load() {
+		select {
+		case s.drained <- struct{}{}:
+		default:
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package reactor
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/tokamak-io/tokamak/codec"
+	"github.com/tokamak-io/tokamak/handlers"
+)
+
+// loop is the state of one event loop. Everything but stats and the sweep
+// flag is touched only on that loop's goroutine.
+type loop struct {
+	srv   *Server
+	idx   int
+	el    gnet.EventLoop // set when gnet's loop is first seen
+	flow  codec.Flow     // reused for every call into a session
+	wheel *wheel
+	conns *conn   // every open connection, linked through conn.lprev/lnext
+	watch []*conn // connections to look at next sweep (paused, flushing)
+	spare []*conn // the other half of watch's double buffer
+	stats loopStats
+
+	sweepQueued atomic.Bool
+	sweepFn     gnet.RunnableFunc
+}
+
+// loopStats are one loop's counters: written on the loop, read by /stats
+// from any goroutine. The padding keeps two loops' counters off one cache
+// line.
+type loopStats struct {
+	_                                           [64]byte
+	open                                        atomic.Int64
+	accepted, refused, requests, errors, panics atomic.Uint64
+	_                                           [64]byte
+}
+
+func (st *loopStats) snapshot(i int) handlers.LoopStats {
+	return handlers.LoopStats{
+		Loop:        i,
+		Connections: st.open.Load(),
+		Accepted:    st.accepted.Load(),
+		Refused:     st.refused.Load(),
+		Requests:    st.requests.Load(),
+		Errors:      st.errors.Load(),
+		Panics:      st.panics.Load(),
+	}
+}
+
+func newLoop(s *Server, idx int) *loop {
+	l := &loop{srv: s, idx: idx}
+	l.wheel = newWheel(int64(s.cfg.Tick), 1024)
+	l.flow.Out = make([]byte, 0, 64<<10)
+	l.sweepFn = func(context.Context) error {
+		l.sweepQueued.Store(false)
+		l.sweep()
+		return nil
+	}
+	return l
+}
+
+func (l *loop) attach(el gnet.EventLoop) {
+	l.el = el
+	l.wheel.start(l.srv.now())
+}
+
+// lost forgets gnet's loop after gnet stopped; its connections are gone.
+func (l *loop) lost() {
+	l.srv.mu.Lock()
+	defer l.srv.mu.Unlock()
+	delete(l.srv.byLoop, l.el)
+	l.el = nil
+}
+
+// post runs fn on the loop; it is a no-op for a loop that never had a
+// connection (it has nothing to do).
+func (l *loop) post(fn func()) {
+	l.srv.mu.Lock()
+	el := l.el
+	l.srv.mu.Unlock()
+	if el == nil {
+		return
+	}
+	_ = el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		fn()
+		return nil
+	}))
+}
+
+// requestSweep asks for one sweep; called from the ticker goroutine.
+func (l *loop) requestSweep() {
+	l.srv.mu.Lock()
+	el := l.el
+	l.srv.mu.Unlock()
+	if el == nil || l.sweepQueued.Swap(true) {
+		return
+	}
+	if el.Execute(context.Background(), l.sweepFn) != nil {
+		l.sweepQueued.Store(false)
+	}
+}
+
+// sweep runs once per tick on the loop: it fires due timers, resumes
+// connections whose output drained, closes connections whose output is
+// flushed, and, while draining, closes the idle ones.
+func (l *loop) sweep() {
+	now := l.srv.now()
+	l.wheel.advance(now, l.expire)
+	watch := l.watch
+	l.watch = l.spare[:0] // recheck may watch c again
+	for _, c := range watch {
+		c.watched = false
+		c.recheck()
+	}
+	clear(watch)
+	l.spare = watch[:0]
+	if l.srv.draining.Load() {
+		l.drainSweep()
+	}
+}
+
+func (l *loop) expire(c *conn) { c.expire() }
+
+// drainSweep closes the connections that are idle: nothing buffered either
+// way and nothing waiting in the socket. The others finish their request;
+// the Draining flag makes their next response the last.
+func (l *loop) drainSweep() {
+	for c := l.conns; c != nil; {
+		next := c.lnext
+		if c.state == stateOpen && c.phase == codec.PhaseIdle && c.quiet() {
+			c.startClose()
+		}
+		c = next
+	}
+}
+
+func (l *loop) watchConn(c *conn) {
+	if !c.watched {
+		c.watched = true
+		l.watch = append(l.watch, c)
+	}
+}
+
+func (l *loop) link(c *conn) {
+	c.lnext = l.conns
+	if l.conns != nil {
+		l.conns.lprev = c
+	}
+	l.conns = c
+}
+
+func (l *loop) unlink(c *conn) {
+	if c.lprev != nil {
+		c.lprev.lnext = c.lnext
+	} else if l.conns == c {
+		l.conns = c.lnext
+	}
+	if c.lnext != nil {
+		c.lnext.lprev = c.lprev
+	}
+	c.lprev, c.lnext = nil, nil
+}

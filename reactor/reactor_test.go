@@ -1,0 +1,315 @@
+package reactor
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokamak-io/tokamak/codec"
+)
+
+// lineCodec is a test protocol: one command per line.
+//
+//	echo X   → "X\n"
+//	big N    → N bytes of 'x', then close
+//	close    → "bye\n", then close
+//	async X  → "X\n" from another goroutine, through Post
+//	panic    → the session panics
+//
+// A timeout answers "timeout <phase>\n"; while draining every reply closes.
+type lineCodec struct{}
+
+type lineSession struct{ c codec.Conn }
+
+func (lineCodec) NewSession(c codec.Conn) codec.Session { return &lineSession{c: c} }
+
+func (s *lineSession) Serve(in []byte, f *codec.Flow) int {
+	n := 0
+	for len(f.Out) < f.Limit || n == 0 {
+		i := bytes.IndexByte(in[n:], '\n')
+		if i < 0 {
+			if n < len(in) {
+				f.Phase = codec.PhaseHead
+			} else {
+				f.Phase = codec.PhaseIdle
+			}
+			return n
+		}
+		line := string(in[n : n+i])
+		n += i + 1
+		f.Requests++
+		cmd, arg, _ := strings.Cut(line, " ")
+		switch cmd {
+		case "echo":
+			f.Out = append(f.Out, arg...)
+			f.Out = append(f.Out, '\n')
+		case "big":
+			size, _ := strconv.Atoi(arg)
+			f.Out = append(f.Out, bytes.Repeat([]byte{'x'}, size)...)
+			f.Close = true
+			return n
+		case "close":
+			f.Out = append(f.Out, "bye\n"...)
+			f.Close = true
+			return n
+		case "async":
+			f.Phase = codec.PhaseWait
+			go func() {
+				time.Sleep(20 * time.Millisecond)
+				s.c.Post(func(f *codec.Flow) {
+					f.Out = append(f.Out, arg+"\n"...)
+					f.Phase = codec.PhaseIdle
+				})
+			}()
+			return n
+		case "panic":
+			panic("session bug")
+		default:
+			f.Out = append(f.Out, "?\n"...)
+			f.Errors++
+		}
+		if f.Draining {
+			f.Close = true
+			return n
+		}
+	}
+	f.Phase = codec.PhaseIdle
+	return n
+}
+
+func (s *lineSession) Timeout(p codec.Phase, f *codec.Flow) {
+	f.Out = append(f.Out, "timeout "+p.String()+"\n"...)
+}
+
+func (s *lineSession) Close() {}
+
+func startLine(t *testing.T, cfg Config) (*Server, string) {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := New(cfg)
+	addr, err := s.Listen(Listener{Name: "line", Addr: "127.0.0.1:0", Codec: lineCodec{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run() }()
+	select {
+	case <-s.Ready():
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+		<-done
+	})
+	return s, addr.String()
+}
+
+func dialLine(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func readUntilEOF(t *testing.T, c net.Conn, d time.Duration) []byte {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(d))
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("read: %v after %d bytes", err, len(b))
+	}
+	return b
+}
+
+func TestBigReplyArrivesWholeBeforeClose(t *testing.T) {
+	_, addr := startLine(t, Config{})
+	c := dialLine(t, addr)
+	const size = 32 << 20
+	io.WriteString(c, "big "+strconv.Itoa(size)+"\necho never\n")
+	time.Sleep(200 * time.Millisecond) // let the output back up in the server
+	b := readUntilEOF(t, c, 10*time.Second)
+	if len(b) != size {
+		t.Fatalf("got %d bytes, want %d", len(b), size)
+	}
+}
+
+func TestPostReturnsWorkToTheLoop(t *testing.T) {
+	_, addr := startLine(t, Config{})
+	c := dialLine(t, addr)
+	// The echo waits behind the async command: order is kept.
+	io.WriteString(c, "async one\necho two\nasync three\nclose\n")
+	b := readUntilEOF(t, c, 5*time.Second)
+	if got, want := string(b), "one\ntwo\nthree\nbye\n"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	_, addr := startLine(t, Config{HeaderTimeout: 300 * time.Millisecond, IdleTimeout: 500 * time.Millisecond})
+	tests := []struct {
+		name string
+		send string
+		want string
+		min  time.Duration
+	}{
+		{"head", "ech", "timeout head\n", 300 * time.Millisecond},
+		{"idle", "", "timeout idle\n", 500 * time.Millisecond},
+		{"idle after a reply", "echo a\n", "a\ntimeout idle\n", 500 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := dialLine(t, addr)
+			t0 := time.Now()
+			io.WriteString(c, tt.send)
+			b := readUntilEOF(t, c, 3*time.Second)
+			took := time.Since(t0)
+			if string(b) != tt.want {
+				t.Errorf("got %q, want %q", b, tt.want)
+			}
+			if took < tt.min-100*time.Millisecond || took > tt.min+time.Second {
+				t.Errorf("closed after %v, want about %v", took, tt.min)
+			}
+		})
+	}
+}
+
+func TestSessionPanicDropsOnlyItsConnection(t *testing.T) {
+	s, addr := startLine(t, Config{})
+	by := dialLine(t, addr)
+	br := bufio.NewReader(by)
+	io.WriteString(by, "echo before\n")
+	if l, _ := br.ReadString('\n'); l != "before\n" {
+		t.Fatalf("bystander got %q", l)
+	}
+	c := dialLine(t, addr)
+	io.WriteString(c, "panic\n")
+	readUntilEOF(t, c, 3*time.Second)
+	io.WriteString(by, "echo after\n")
+	by.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if l, _ := br.ReadString('\n'); l != "after\n" {
+		t.Fatalf("bystander got %q after the panic", l)
+	}
+	if p := s.Stats().Total().Panics; p != 1 {
+		t.Errorf("panics = %d, want 1", p)
+	}
+}
+
+func TestBackpressurePausesAndResumes(t *testing.T) {
+	s, addr := startLine(t, Config{HighWater: 64 << 10, LowWater: 16 << 10, MaxInboundPaused: 64 << 20})
+	c := dialLine(t, addr)
+	// A small receive window keeps the kernel from absorbing the replies.
+	c.(*net.TCPConn).SetReadBuffer(16 << 10)
+	const n = 20000
+	line := strings.Repeat("y", 1000)
+	var req bytes.Buffer
+	for i := range n {
+		req.WriteString("echo " + strconv.Itoa(i) + line + "\n")
+	}
+	// Send everything without reading: the server must stop answering at
+	// the high-water mark instead of buffering 20 MB of output.
+	go c.Write(req.Bytes())
+	time.Sleep(300 * time.Millisecond)
+	if got := s.Stats().Total().Requests; got >= n {
+		t.Fatalf("served all %d requests while the client read nothing", got)
+	}
+	br := bufio.NewReader(c)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for i := range n {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		if want := strconv.Itoa(i) + line + "\n"; l != want {
+			t.Fatalf("reply %d out of order: %.20q", i, l)
+		}
+	}
+}
+
+func TestPausedConnectionThatKeepsSendingIsClosed(t *testing.T) {
+	s, addr := startLine(t, Config{HighWater: 16 << 10, MaxInboundPaused: 256 << 10})
+	c := dialLine(t, addr)
+	chunk := bytes.Repeat([]byte("echo "+strings.Repeat("z", 250)+"\n"), 256)
+	var err error
+	c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	sent := 0
+	for sent < 64<<20 && err == nil {
+		var n int
+		n, err = c.Write(chunk)
+		sent += n
+	}
+	if err == nil {
+		t.Fatalf("the server took %d MB from a client that never reads", sent>>20)
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the server neither read nor closed: %v", err)
+	}
+	if s.Stats().Total().Errors == 0 {
+		t.Errorf("the cut-off was not counted")
+	}
+}
+
+func TestShutdownDrains(t *testing.T) {
+	s := New(Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	addr, err := s.Listen(Listener{Addr: "127.0.0.1:0", Codec: lineCodec{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run() }()
+	<-s.Ready()
+
+	idle := dialLine(t, addr.String())
+	busy := dialLine(t, addr.String())
+	io.WriteString(busy, "ech") // a request in progress
+	time.Sleep(100 * time.Millisecond)
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	var shutErr error
+	go func() {
+		defer wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		shutErr = s.Shutdown(ctx)
+	}()
+	// The idle connection is closed without a word.
+	if b := readUntilEOF(t, idle, 3*time.Second); len(b) != 0 {
+		t.Errorf("idle connection got %q", b)
+	}
+	// New connections are refused.
+	if nc, err := net.Dial("tcp", addr.String()); err == nil {
+		nc.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if n, _ := nc.Read(make([]byte, 1)); n != 0 {
+			t.Errorf("a new connection was served while draining")
+		}
+		nc.Close()
+	}
+	// The request in progress is finished and answered, then closed.
+	io.WriteString(busy, "o last\necho never\n")
+	if got := string(readUntilEOF(t, busy, 3*time.Second)); got != "last\n" {
+		t.Errorf("busy connection got %q, want %q", got, "last\n")
+	}
+	wg.Wait()
+	if shutErr != nil {
+		t.Errorf("Shutdown: %v", shutErr)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}

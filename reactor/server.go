@@ -1,0 +1,280 @@
+package reactor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/tokamak-io/tokamak/codec"
+	"github.com/tokamak-io/tokamak/handlers"
+)
+
+// Listener binds an address to the codec that serves it.
+type Listener struct {
+	Name  string      // for logs, usually the URL scheme
+	Addr  string      // host:port; port 0 picks a free port
+	Codec codec.Codec // serves every connection accepted here
+}
+
+// Server runs the event loops. Create it with [New], start it with
+// [Server.Run], stop it with [Server.Shutdown].
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	lns      []listener
+	maxConns atomic.Int64
+	start    time.Time
+	clock    atomic.Int64 // nanoseconds since start, refreshed every tick
+	ctx      context.Context
+	cancel   context.CancelFunc
+
+	open     atomic.Int64 // connections open across loops
+	draining atomic.Bool
+	stopping atomic.Bool
+	drained  chan struct{} // signalled when open drops to 0 while draining
+
+	loops []*loop // by index; fixed size cfg.Loops
+
+	mu      sync.Mutex
+	byLoop  map[gnet.EventLoop]*loop // gnet's loops, learnt at their first connection
+	eng     gnet.Engine
+	booted  bool
+	ready   chan struct{}
+	done    chan struct{}
+	started bool
+}
+
+type listener struct {
+	Listener
+	port  int
+	probe int // descriptor holding a port 0 reservation until gnet binds, or -1
+	addr  net.Addr
+}
+
+// New prepares a server; add listeners with [Server.Listen], then Run.
+func New(cfg Config) *Server {
+	cfg = cfg.withDefaults()
+	s := &Server{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		start:   time.Now(),
+		drained: make(chan struct{}, 1),
+		byLoop:  map[gnet.EventLoop]*loop{},
+		ready:   make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.loops = make([]*loop, cfg.Loops)
+	for i := range s.loops {
+		s.loops[i] = newLoop(s, i)
+	}
+	return s
+}
+
+// Listen adds a listener and returns its address. A port 0 is resolved to
+// a free port now, so the address is final before Run. Listen must be
+// called before Run.
+func (s *Server) Listen(l Listener) (net.Addr, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return nil, errors.New("reactor: Listen after Run")
+	}
+	if l.Codec == nil {
+		return nil, errors.New("reactor: Listen without a codec")
+	}
+	ln, err := reserve(l)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range s.lns {
+		if o.port == ln.port && o.Codec != l.Codec {
+			closeProbe(&ln)
+			return nil, fmt.Errorf("reactor: port %d is already bound to another codec", ln.port)
+		}
+	}
+	s.lns = append(s.lns, ln)
+	return ln.addr, nil
+}
+
+// Addrs returns the bound addresses, in the order of the listeners.
+func (s *Server) Addrs() []net.Addr {
+	out := make([]net.Addr, len(s.lns))
+	for i, l := range s.lns {
+		out[i] = l.addr
+	}
+	return out
+}
+
+// MaxConns returns the connection cap in force (0 before Run).
+func (s *Server) MaxConns() int { return int(s.maxConns.Load()) }
+
+// Ready is closed once the listeners accept connections.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Context is the engine-wide context handed to handlers: it is cancelled
+// when draining starts.
+func (s *Server) Context() context.Context { return s.ctx }
+
+// now returns the coarse clock: nanoseconds since start, at most one tick
+// old.
+func (s *Server) now() int64 { return s.clock.Load() }
+
+func (s *Server) tickClock() int64 {
+	n := int64(time.Since(s.start))
+	s.clock.Store(n)
+	return n
+}
+
+// Run serves until Shutdown completes. It blocks.
+//
+// gnet stops all its loops when accepting fails (EMFILE, say) and then
+// returns as if asked to; Run notices that nobody asked, logs it and starts
+// the loops again, so a descriptor shortage never ends the process.
+func (s *Server) Run() error {
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return errors.New("reactor: Run called twice")
+	}
+	if len(s.lns) == 0 {
+		s.mu.Unlock()
+		return errors.New("reactor: no listener")
+	}
+	s.started = true
+	s.mu.Unlock()
+	limit, err := raiseFileLimit()
+	if err != nil {
+		s.log.Warn("reactor: cannot raise the descriptor limit", "err", err)
+	}
+	s.maxConns.Store(connCap(limit, s.cfg.Loops, len(s.lns), s.cfg.MaxConns))
+	defer close(s.done)
+	defer s.closeProbes()
+
+	addrs := make([]string, len(s.lns))
+	for i, l := range s.lns {
+		addrs[i] = "tcp://" + net.JoinHostPort(hostOf(l.Addr), strconv.Itoa(l.port))
+	}
+	opts := []gnet.Option{
+		gnet.WithMulticore(true),
+		gnet.WithNumEventLoop(s.cfg.Loops),
+		gnet.WithReusePort(true),
+		gnet.WithTicker(true),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithLogger(gnetLogger{s.log}),
+	}
+	backoff := 50 * time.Millisecond
+	for {
+		s.tickClock()
+		err := gnet.Rotate(&handler{s}, addrs, opts...)
+		s.mu.Lock()
+		booted := s.booted
+		s.booted = false
+		s.mu.Unlock()
+		if s.stopping.Load() {
+			return nil
+		}
+		if !booted && err != nil {
+			return fmt.Errorf("reactor: %w", err)
+		}
+		s.log.Error("reactor: event loops stopped unexpectedly; starting them again", "err", err)
+		for _, l := range s.loops {
+			l.lost()
+		}
+		time.Sleep(backoff)
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+// Draining reports whether Shutdown has begun.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
+// Shutdown drains the server: it stops accepting (new connections are
+// closed at once), lets every request already received finish, closes idle
+// keep-alive connections, ends busy ones after their next response, waits
+// for output to be sent, then stops the loops. When ctx ends first, the
+// connections still open are dropped. It returns ctx's error in that case.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.draining.Swap(true) {
+		<-s.done
+		return nil
+	}
+	s.cancel()
+	for _, l := range s.loops {
+		l.post(l.drainSweep)
+	}
+	var err error
+	for s.open.Load() > 0 && err == nil {
+		select {
+		case <-s.drained:
+		case <-time.After(s.cfg.Tick):
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	s.stopping.Store(true)
+	s.mu.Lock()
+	eng, booted, started := s.eng, s.booted, s.started
+	s.mu.Unlock()
+	if !started {
+		return err
+	}
+	if booted {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if e := eng.Stop(stopCtx); e != nil {
+			s.log.Warn("reactor: stopping event loops", "err", e)
+		}
+		cancel()
+	}
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Second):
+		s.log.Error("reactor: event loops did not stop")
+	}
+	return err
+}
+
+// Stats returns a snapshot of the per-loop counters.
+func (s *Server) Stats() handlers.Stats {
+	st := handlers.Stats{Draining: s.draining.Load(), Loops: make([]handlers.LoopStats, len(s.loops))}
+	for i, l := range s.loops {
+		st.Loops[i] = l.stats.snapshot(i)
+	}
+	return st
+}
+
+func (s *Server) closeProbes() {
+	for i := range s.lns {
+		closeProbe(&s.lns[i])
+	}
+}
+
+// loopFor returns our state for gnet's loop el, taking the next free index
+// the first time el is seen.
+func (s *Server) loopFor(el gnet.EventLoop) *loop {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.byLoop[el]; ok {
+		return l
+	}
+	for _, l := range s.loops {
+		if l.el == nil {
+			l.attach(el)
+			s.byLoop[el] = l
+			return l
+		}
+	}
+	// More gnet loops than configured cannot happen; share the last one's
+	// counters rather than fail a connection.
+	l := s.loops[len(s.loops)-1]
+	s.byLoop[el] = l
+	return l
+}
