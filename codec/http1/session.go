@@ -1,0 +1,207 @@
+package http1
+
+import (
+	"context"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/tokamak-io/tokamak/codec"
+	"github.com/tokamak-io/tokamak/handlers"
+)
+
+// session is the state of one connection: only the progress through a
+// request that is partly buffered. Everything else lives in the loop's
+// scratch space.
+type session struct {
+	c       *Codec
+	l       *loop
+	conn    codec.Conn
+	head    Head    // the head being parsed, then its framing
+	body    Chunked // the chunked body being checked
+	sent100 bool    // "100 Continue" was sent for this request
+}
+
+// reset forgets the request in progress.
+func (s *session) reset() {
+	s.head.Reset()
+	s.body.Reset()
+	s.sent100 = false
+}
+
+// Serve answers every complete request at the start of in, in order.
+func (s *session) Serve(in []byte, f *codec.Flow) int {
+	f.Need, f.Phase = 0, codec.PhaseIdle
+	off := 0
+	for served := 0; off < len(in); served++ {
+		if served > 0 && len(f.Out) >= f.Limit {
+			// Backpressure. What is left is the start of a request that
+			// waits; its header timeout runs meanwhile.
+			f.Phase = codec.PhaseHead
+			return off
+		}
+		n, done := s.serveOne(in[off:], f)
+		if !done || f.Close {
+			return off + n
+		}
+		off += n
+	}
+	return off
+}
+
+// serveOne serves the request at the start of buf and reports the bytes it
+// used and whether it was served. When it was not, either it is incomplete
+// (0 bytes; f.Phase and f.Need say what is missing) or it was refused (all
+// of buf; f.Close is set).
+func (s *session) serveOne(buf []byte, f *codec.Flow) (int, bool) {
+	p, l, h := s.c.p, s.l, &s.head
+	req := &l.req
+	if h.Complete() {
+		// The head came in an earlier call. Check that the body is here
+		// before filling the request again.
+		if err := s.bodyReady(buf); err != nil {
+			return s.stop(err, buf, f), false
+		}
+	}
+	req.Headers = l.fields[:0]
+	if _, err := p.ParseHead(buf, req, h); err != nil {
+		return s.stop(err, buf, f), false
+	}
+	n := h.Len
+	switch {
+	case h.Chunked:
+		m, err := p.ParseChunked(buf[n:], req, &s.body)
+		if err != nil {
+			return s.stop(err, buf, f), false
+		}
+		n += m
+	case h.ContentLength > 0:
+		end := n + int(h.ContentLength)
+		if len(buf) < end {
+			return s.stop(codec.ErrIncomplete, buf, f), false
+		}
+		req.Body = buf[n:end:end]
+		n = end
+	}
+	s.dispatch(req, f)
+	s.reset()
+	return n, true
+}
+
+// bodyReady reports codec.ErrIncomplete while the body of the request
+// whose head is complete is not all in buf.
+func (s *session) bodyReady(buf []byte) error {
+	h := &s.head
+	if h.Chunked {
+		maxTrailers := s.c.p.lim.MaxHeaders - int(h.s.fields)
+		return s.c.p.scanChunked(buf[h.Len:], &s.body, maxTrailers)
+	}
+	if int64(len(buf)-h.Len) < h.ContentLength {
+		return codec.ErrIncomplete
+	}
+	return nil
+}
+
+// stop handles an incomplete or refused request and returns the bytes
+// consumed: none when incomplete, len(buf) when refused (the connection
+// closes and nothing after the error is read).
+func (s *session) stop(err error, buf []byte, f *codec.Flow) int {
+	h := &s.head
+	if err == codec.ErrIncomplete {
+		if !h.Complete() {
+			f.Phase = codec.PhaseHead
+			return 0
+		}
+		f.Phase = codec.PhaseBody
+		if h.Chunked {
+			if s.body.Need > 0 {
+				f.Need = h.Len + s.body.Need
+			}
+		} else {
+			f.Need = h.Len + int(h.ContentLength)
+		}
+		if h.Continue && !s.sent100 {
+			f.Out = append(f.Out, continueLine...)
+			s.sent100 = true
+		}
+		return 0
+	}
+	status, msg := 400, msgRequestLine
+	if e, ok := err.(*Error); ok {
+		status, msg = e.Status, e.Msg
+	}
+	if log := s.c.log; log.Enabled(context.Background(), slog.LevelDebug) {
+		log.Debug("http1: request refused", "status", status, "err", err,
+			"remote", s.conn.RemoteAddr())
+	}
+	f.Out = AppendError(f.Out, status, msg)
+	f.Errors++
+	f.Close = true
+	s.reset()
+	return len(buf)
+}
+
+// dispatch routes req, calls its handler and appends the response.
+func (s *session) dispatch(req *handlers.Request, f *codec.Flow) {
+	l := s.l
+	w := &l.w
+	w.Reset()
+	req.Conn = s.conn
+	req.Close = req.Close || f.Draining
+	h := s.c.reg.Route(req)
+	v, panicked := call(h, w, req)
+	req.Conn = nil
+	f.Requests++
+	switch {
+	case panicked:
+		f.Panics++
+		s.c.log.Error("http1: handler panic", "panic", v, "method", string(req.Method),
+			"path", string(req.Path), "stack", string(debug.Stack()))
+		w.Reset()
+		f.Out = AppendError(f.Out, 500, msgPanic)
+		f.Close = true
+	case !validStatus(w.Status()):
+		f.Out = AppendError(f.Out, 500, msgInvalidStatus)
+		f.Close = true
+	default:
+		conn := connNone
+		switch {
+		case req.Close || w.WantsClose():
+			conn = connClose
+			f.Close = true
+		case s.head.KeepAlive:
+			conn = connKeepAlive
+		}
+		f.Out = appendResponse(f.Out, w, string(req.Method) == "HEAD", conn)
+	}
+	if cap(w.Body()) > maxKeptBody {
+		*w = handlers.Response{}
+	}
+}
+
+// call runs the handler and recovers its panic.
+func call(h handlers.Handler, w *handlers.Response, r *handlers.Request) (v any, panicked bool) {
+	defer func() {
+		if v = recover(); v != nil {
+			panicked = true
+		}
+	}()
+	h.ServeHTTP(w, r)
+	return nil, false
+}
+
+// Timeout answers 408 when a request was partly received; an idle
+// connection just closes.
+func (s *session) Timeout(p codec.Phase, f *codec.Flow) {
+	if p == codec.PhaseHead || p == codec.PhaseBody {
+		f.Out = AppendError(f.Out, 408, msgTimeout)
+		f.Errors++
+		f.Close = true
+	}
+	s.reset()
+}
+
+// Close releases the connection.
+func (s *session) Close() {
+	s.reset()
+	s.conn = nil
+}
