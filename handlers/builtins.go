@@ -127,7 +127,7 @@ func Echo(w *Response, r *Request) {
 	b = append(b, `],"body":"`...)
 	b = base64.StdEncoding.AppendEncode(b, r.Body)
 	b = append(b, `"}`...)
-	w.SetBody(b)
+	w.body = b // grown from w's own buffer: adopt it, even when append moved it
 }
 
 // builtins holds what the stateful built-ins read.
@@ -163,7 +163,7 @@ func (b builtins) stats(w *Response, r *Request) {
 		s = b.snapshot()
 	}
 	w.addLine("Content-Type: application/json\r\n")
-	w.SetBody(appendStats(w.Body(), s))
+	w.body = appendStats(w.Body(), s) // as in Echo
 }
 
 // appendStats appends s as the JSON object GET /stats answers (see

@@ -222,3 +222,25 @@ func (c *fakeConn) SetValue(v any)                 { c.v = v }
 func (c *fakeConn) EngineContext() context.Context { return c.ctx }
 
 var _ Conn = (*fakeConn)(nil)
+
+// TestSetBodyDoesNotKeepForeignMemory: a body set from a view of the
+// request must not become the buffer the next response is written into.
+func TestSetBodyDoesNotKeepForeignMemory(t *testing.T) {
+	var w Response
+	in := []byte("request bytes that belong to the connection")
+	w.SetBody(in[:7])
+	w.Reset()
+	w.WriteString("next response")
+	if got := string(in); got != "request bytes that belong to the connection" {
+		t.Fatalf("the next response wrote into the request: %q", got)
+	}
+	// The append pattern keeps the Response's own buffer: no copy.
+	w.Reset()
+	w.SetBody(append(w.Body(), "abc"...))
+	before := &w.Body()[:1][0]
+	w.Reset()
+	w.SetBody(append(w.Body(), "xyz"...))
+	if &w.Body()[:1][0] != before || string(w.Body()) != "xyz" {
+		t.Fatalf("the append pattern lost the buffer: %q", w.Body())
+	}
+}

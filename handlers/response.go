@@ -83,9 +83,18 @@ func (w *Response) AppendInt(n int64) { w.body = strconv.AppendInt(w.body, n, 10
 // [Response.SetBody]: w.SetBody(appendX(w.Body(), ...)).
 func (w *Response) Body() []byte { return w.body }
 
-// SetBody replaces the body with b; the Response keeps b, so b must not be
-// modified by the caller afterwards.
-func (w *Response) SetBody(b []byte) { w.body = b }
+// SetBody replaces the body with b. When b is the Response's own buffer,
+// grown in place (w.SetBody(appendX(w.Body(), ...))), it is adopted as is;
+// any other slice is copied, so b may be a view of the request or a buffer
+// the caller goes on using: the Response never keeps memory it does not own
+// past the call.
+func (w *Response) SetBody(b []byte) {
+	if cap(b) > 0 && cap(w.body) > 0 && &b[:1][0] == &w.body[:1][0] {
+		w.body = b
+		return
+	}
+	w.body = append(w.body[:0], b...)
+}
 
 // HeaderBytes returns the header lines added by the handler, each ending in
 // CRLF. For codecs.
