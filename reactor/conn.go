@@ -40,6 +40,7 @@ type conn struct {
 
 	need      int   // bytes of input the session needs before it can progress
 	headStart int64 // when the current PhaseHead began
+	idleSince int64 // when the connection last became idle
 	outMark   int   // output buffered at the last progress check while paused
 
 	// timer wheel
@@ -94,6 +95,7 @@ func (c *conn) onTraffic() gnet.Action {
 	if c.phase == codec.PhaseBody {
 		c.l.wheel.schedule(c, c.l.srv.now()+int64(c.l.srv.cfg.BodyTimeout))
 	}
+	c.idleSince = c.l.srv.now() // traffic: not idle, whatever the phase says
 	return c.serve()
 }
 
@@ -231,6 +233,9 @@ func (c *conn) setPhase(p codec.Phase) {
 	var d int64
 	switch p {
 	case codec.PhaseIdle:
+		if c.phase != codec.PhaseIdle {
+			c.idleSince = now
+		}
 		d = now + int64(s.cfg.IdleTimeout)
 	case codec.PhaseHead:
 		if c.phase != codec.PhaseHead {

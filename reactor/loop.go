@@ -123,13 +123,16 @@ func (l *loop) sweep() {
 
 func (l *loop) expire(c *conn) { c.expire() }
 
-// drainSweep closes the connections that are idle: nothing buffered either
-// way and nothing waiting in the socket. The others finish their request;
-// the Draining flag makes their next response the last.
+// drainSweep closes the connections that are idle: silent for at least a
+// full tick (a keep-alive client between reading a response and sending
+// its next request is not idle), nothing buffered either way and nothing
+// waiting in the socket. The others finish their request; the Draining flag
+// makes their next response the last.
 func (l *loop) drainSweep() {
+	quietSince := l.srv.now() - 2*int64(l.srv.cfg.Tick) // the clock is one tick coarse
 	for c := l.conns; c != nil; {
 		next := c.lnext
-		if c.state == stateOpen && c.phase == codec.PhaseIdle && c.quiet() {
+		if c.state == stateOpen && c.phase == codec.PhaseIdle && c.idleSince <= quietSince && c.quiet() {
 			c.startClose()
 		}
 		c = next

@@ -228,11 +228,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return err
 	}
 	if booted {
-		stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if e := eng.Stop(stopCtx); e != nil {
-			s.log.Warn("reactor: stopping event loops", "err", e)
-		}
-		cancel()
+		// Engine.Stop signals the loops at once, then polls every 500 ms
+		// for them to finish; Run returning is the better signal.
+		go func() {
+			stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if e := eng.Stop(stopCtx); e != nil && !errors.Is(e, context.DeadlineExceeded) {
+				s.log.Debug("reactor: stopping event loops", "err", e)
+			}
+		}()
 	}
 	select {
 	case <-s.done:
