@@ -1,0 +1,99 @@
+// Command server runs tokamak with its built-in handlers.
+//
+//	go run ./cmd/server            # HTTP on :8080
+//	go run ./cmd/server -h         # every flag
+//
+// It stays in the foreground; SIGTERM or SIGINT drains it gracefully.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/tokamak-io/tokamak/codec"
+	_ "github.com/tokamak-io/tokamak/codec/http1" // the "http" codec
+	"github.com/tokamak-io/tokamak/engine"
+	"github.com/tokamak-io/tokamak/handlers"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	var (
+		cfg      engine.Config
+		httpAddr string
+		logLevel slog.Level
+		maxBody  int64
+	)
+	fs.StringVar(&httpAddr, "http", ":8080", "HTTP/1.1 listen address `host:port`; empty disables it")
+	fs.IntVar(&cfg.Loops, "loops", 0, "event loops; 0 = GOMAXPROCS (from the cgroup CPU quota when set)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "cap on open connections; 0 = the descriptor limit less a reserve")
+	fs.DurationVar(&cfg.HeaderTimeout, "header-timeout", 0, "time allowed for a request head, from its first byte; 0 = 10s")
+	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", 0, "silence allowed while a request body arrives; 0 = 30s")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 0, "silence allowed on a keep-alive connection between requests; 0 = 60s")
+	fs.DurationVar(&cfg.CloseTimeout, "close-timeout", 0, "time a closing connection may take to send its last output; 0 = 10s")
+	fs.DurationVar(&cfg.Linger, "linger", 0, "time a closing connection waits for the peer to close after its output was sent; 0 = 2s")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 0, "time allowed for the graceful shutdown on SIGTERM/SIGINT; 0 = 30s")
+	fs.IntVar(&cfg.HighWater, "high-water", 0, "output bytes buffered per connection before its input is paused; 0 = 256 KiB")
+	fs.IntVar(&cfg.LowWater, "low-water", 0, "output bytes buffered below which a paused connection resumes; 0 = 64 KiB")
+	fs.IntVar(&cfg.MaxInboundPaused, "max-inbound-paused", 0, "input bytes a paused connection may buffer before it is closed; 0 = 1 MiB")
+	fs.IntVar(&cfg.Limits.MaxRequestLine, "max-request-line", 0, "longest request line in bytes (414 past it); 0 = 8 KiB")
+	fs.IntVar(&cfg.Limits.MaxHeaderBytes, "max-header-bytes", 0, "largest header section in bytes (431 past it); 0 = 64 KiB")
+	fs.IntVar(&cfg.Limits.MaxHeaders, "max-headers", 0, "most header fields (431 past it); 0 = 100")
+	fs.Int64Var(&maxBody, "max-body", 0, "largest request body in bytes (413 past it); 0 = 4 MiB")
+	fs.TextVar(&logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: server [flags]\n\nServes tokamak's built-in handlers (/plaintext, /json, /echo, /healthz, /stats).\nCodecs compiled in: %v\n\nFlags:\n", codec.Names())
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	cfg.Limits.MaxBody = maxBody
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+	cfg.Logger = log
+
+	e := engine.New(cfg)
+	handlers.RegisterBuiltins(e.Handlers(), e.Stats)
+	listeners := 0
+	for _, l := range []struct{ scheme, addr string }{{"http", httpAddr}} {
+		if l.addr == "" {
+			continue
+		}
+		a, err := e.Listen(l.scheme + "://" + l.addr)
+		if err != nil {
+			return err
+		}
+		log.Info("listening", "scheme", l.scheme, "addr", a.String())
+		listeners++
+	}
+	if listeners == 0 {
+		return fmt.Errorf("every listener is disabled")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	go func() {
+		<-e.Ready()
+		log.Info("ready", "loops", e.Loops(), "max_conns", e.MaxConns())
+	}()
+	err := e.Run(ctx)
+	log.Info("stopped", "err", err)
+	return err
+}

@@ -1,0 +1,187 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"runtime"
+	"sync"
+	"time"
+
+	"go.uber.org/automaxprocs/maxprocs"
+
+	"github.com/tokamak-io/tokamak/codec"
+	"github.com/tokamak-io/tokamak/handlers"
+	"github.com/tokamak-io/tokamak/reactor"
+)
+
+// Engine is a tokamak server: event loops, the listeners bound to codecs,
+// and the handler registry they dispatch to.
+//
+// Register handlers and listeners before Run; the registry is read-only
+// once Run starts. Shutdown and Stats may be called from any goroutine.
+type Engine struct {
+	cfg    Config
+	log    *slog.Logger
+	reg    *handlers.Registry
+	srv    *reactor.Server
+	loops  int
+	mu     sync.Mutex
+	codecs map[string]codec.Codec
+	addrs  []net.Addr
+	ran    bool
+}
+
+var maxprocsOnce sync.Once
+
+// New returns an engine configured by cfg.
+func New(cfg Config) *Engine {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	cfg.Limits = cfg.Limits.WithDefaults()
+	loops := cfg.Loops
+	if loops <= 0 {
+		maxprocsOnce.Do(func() { _, _ = maxprocs.Set(maxprocs.Logger(func(string, ...any) {})) })
+		loops = runtime.GOMAXPROCS(0)
+	}
+	e := &Engine{
+		cfg:    cfg,
+		log:    cfg.Logger,
+		reg:    handlers.NewRegistry(),
+		loops:  loops,
+		codecs: map[string]codec.Codec{},
+	}
+	e.srv = reactor.New(reactor.Config{
+		Loops:            loops,
+		MaxConns:         cfg.MaxConns,
+		HeaderTimeout:    cfg.HeaderTimeout,
+		BodyTimeout:      cfg.BodyTimeout,
+		IdleTimeout:      cfg.IdleTimeout,
+		CloseTimeout:     cfg.CloseTimeout,
+		Linger:           cfg.Linger,
+		HighWater:        cfg.HighWater,
+		LowWater:         cfg.LowWater,
+		MaxInboundPaused: cfg.MaxInboundPaused,
+		Logger:           cfg.Logger,
+	})
+	return e
+}
+
+// Handlers returns the registry the engine's codecs dispatch to.
+func (e *Engine) Handlers() *handlers.Registry { return e.reg }
+
+// Handle registers h for method and pattern (see [handlers.Registry.Handle]).
+// It panics after Run has started.
+func (e *Engine) Handle(method, pattern string, h handlers.Handler) {
+	e.reg.Handle(method, pattern, h)
+}
+
+// HandleFunc registers f for method and pattern.
+func (e *Engine) HandleFunc(method, pattern string, f func(*handlers.Response, *handlers.Request)) {
+	e.reg.HandleFunc(method, pattern, f)
+}
+
+// Loops returns the number of event loops.
+func (e *Engine) Loops() int { return e.loops }
+
+// Listen adds a listener given as a URL whose scheme names the codec:
+// "http://:8080", "http://127.0.0.1:0". It returns the bound address; a port
+// 0 is resolved to a free port here. The codec must be registered, which a
+// blank import of its package does (import _
+// "github.com/tokamak-io/tokamak/codec/http1").
+func (e *Engine) Listen(rawURL string) (net.Addr, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("engine: listen %q: %w", rawURL, err)
+	}
+	if u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return nil, fmt.Errorf("engine: listen %q: want scheme://host:port", rawURL)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ran {
+		return nil, errors.New("engine: Listen after Run")
+	}
+	cd, ok := e.codecs[u.Scheme]
+	if !ok {
+		f, err := codec.Lookup(u.Scheme)
+		if err != nil {
+			return nil, fmt.Errorf("engine: listen %q: %w", rawURL, err)
+		}
+		cd, err = f(codec.Env{Handlers: e.reg, Limits: e.cfg.Limits, Loops: e.loops, Logger: e.log})
+		if err != nil {
+			return nil, fmt.Errorf("engine: listen %q: %w", rawURL, err)
+		}
+		e.codecs[u.Scheme] = cd
+	}
+	addr, err := e.srv.Listen(reactor.Listener{Name: u.Scheme, Addr: u.Host, Codec: cd})
+	if err != nil {
+		return nil, fmt.Errorf("engine: listen %q: %w", rawURL, err)
+	}
+	e.addrs = append(e.addrs, addr)
+	return addr, nil
+}
+
+// Addrs returns the addresses of the listeners, in the order they were
+// added.
+func (e *Engine) Addrs() []net.Addr {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]net.Addr(nil), e.addrs...)
+}
+
+// Ready is closed once the engine accepts connections.
+func (e *Engine) Ready() <-chan struct{} { return e.srv.Ready() }
+
+// Run serves until ctx ends or Shutdown is called, and returns when the
+// engine has stopped. When ctx ends, Run shuts down gracefully within
+// Config.ShutdownTimeout. It returns an error when the listeners cannot be
+// bound, or when the graceful shutdown ran out of time.
+func (e *Engine) Run(ctx context.Context) error {
+	e.mu.Lock()
+	if e.ran {
+		e.mu.Unlock()
+		return errors.New("engine: Run called twice")
+	}
+	e.ran = true
+	e.mu.Unlock()
+	e.reg.Freeze()
+
+	errc := make(chan error, 1)
+	go func() { errc <- e.srv.Run() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), e.cfg.ShutdownTimeout)
+	defer cancel()
+	err := e.srv.Shutdown(sctx)
+	if rerr := <-errc; err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// Shutdown stops the engine gracefully: it stops accepting, lets requests
+// already received finish (each gets its response), closes idle keep-alive
+// connections, ends the others with `Connection: close` on their next
+// response, waits for output to be sent, then stops the event loops. When
+// ctx ends first, the connections still open are dropped and ctx's error is
+// returned. Run returns once Shutdown is done.
+func (e *Engine) Shutdown(ctx context.Context) error {
+	return e.srv.Shutdown(ctx)
+}
+
+// Stats returns a snapshot of the per-loop counters.
+func (e *Engine) Stats() handlers.Stats { return e.srv.Stats() }
+
+// MaxConns returns the connection cap in force once Run has started.
+func (e *Engine) MaxConns() int { return e.srv.MaxConns() }
