@@ -172,6 +172,7 @@ func (s *Server) Run() error {
 		gnet.WithLogger(gnetLogger{s.log}),
 	}
 	backoff := 50 * time.Millisecond
+	everBooted := false
 	for {
 		s.tickClock()
 		err := gnet.Rotate(&handler{s}, addrs, opts...)
@@ -182,10 +183,16 @@ func (s *Server) Run() error {
 		if s.stopping.Load() {
 			return nil
 		}
-		if !booted && err != nil {
-			return fmt.Errorf("reactor: %w", err)
+		if !everBooted && !booted && err != nil {
+			return fmt.Errorf("reactor: %w", err) // the first start failed: bad address, port taken
 		}
-		s.log.Error("reactor: event loops stopped unexpectedly; starting them again", "err", err)
+		if booted {
+			everBooted = true
+			backoff = 50 * time.Millisecond
+			s.log.Error("reactor: event loops stopped unexpectedly (accept failure?); starting them again", "err", err)
+		} else {
+			s.log.Error("reactor: cannot start the event loops again; retrying", "err", err, "in", backoff)
+		}
 		for _, l := range s.loops {
 			l.lost()
 		}
