@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tokamak-io/tokamak/codec"
+	"github.com/tokamak-io/tokamak/handlers"
 )
 
 // Config configures an [Engine]. Its zero value works: every zero field
@@ -48,6 +49,11 @@ type Config struct {
 	// Limits bound requests: request line 8 KiB, header section 64 KiB,
 	// 100 header fields, body 4 MiB, msgpack frame 1 MiB (defaults).
 	Limits codec.Limits
+
+	// ConnState, when set, is called on a connection's event loop when it
+	// opens and when it closes; it must not block. The Conn it gets is the
+	// one handlers see (addresses, loop, per-connection value).
+	ConnState func(c handlers.Conn, state handlers.ConnState)
 
 	// Logger receives the engine's log lines; default slog.Default().
 	Logger *slog.Logger

@@ -69,6 +69,7 @@ func New(cfg Config) *Engine {
 		HighWater:        cfg.HighWater,
 		LowWater:         cfg.LowWater,
 		MaxInboundPaused: cfg.MaxInboundPaused,
+		ConnState:        cfg.ConnState,
 		Logger:           cfg.Logger,
 	})
 	return e

@@ -614,3 +614,89 @@ func TestBodyIdleTimeout(t *testing.T) {
 		}
 	})
 }
+
+func TestSeveralListeners(t *testing.T) {
+	e := engine.New(engine.Config{Loops: 2, Logger: testLogger(t)})
+	handlers.RegisterBuiltins(e.Handlers(), e.Stats)
+	var addrs []string
+	for range 2 {
+		a, err := e.Listen("http://127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs = append(addrs, a.String())
+	}
+	if addrs[0] == addrs[1] {
+		t.Fatalf("two listeners on one address %s", addrs[0])
+	}
+	if _, err := e.Listen("nope://127.0.0.1:0"); err == nil || !strings.Contains(err.Error(), "forgotten import?") {
+		t.Errorf("Listen with an unknown scheme: %v, want an unknown codec error", err)
+	}
+	if _, err := e.Listen("http://127.0.0.1:0/path"); err == nil {
+		t.Errorf("Listen with a path: no error")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	<-e.Ready()
+	for _, a := range addrs {
+		res, err := http.Get("http://" + a + "/plaintext")
+		if err != nil {
+			t.Fatalf("%s: %v", a, err)
+		}
+		if got := body(res); got != "Hello, World!" {
+			t.Fatalf("%s: %q", a, got)
+		}
+	}
+	if _, err := e.Listen("http://127.0.0.1:0"); err == nil {
+		t.Errorf("Listen after Run: no error")
+	}
+	cancel() // Run drains by itself when its context ends
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+func TestConnStateAndConnValue(t *testing.T) {
+	var mu sync.Mutex
+	var events []string
+	_, addr := start(t, engine.Config{
+		Loops: 1,
+		ConnState: func(c handlers.Conn, st handlers.ConnState) {
+			mu.Lock()
+			defer mu.Unlock()
+			if st == handlers.StateOpen {
+				c.SetValue(len(events)) // a per-connection value, set at open
+			}
+			events = append(events, fmt.Sprintf("%v %v", st, c.Value()))
+		},
+	}, func(e *engine.Engine) {
+		e.HandleFunc("GET", "/value", func(w *handlers.Response, r *handlers.Request) {
+			fmt.Fprintf(w, "%v %v", r.Conn.Value(), r.Conn.EngineContext().Err())
+		})
+	})
+	c := dial(t, addr)
+	io.WriteString(c, "GET /value HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	b, err := readAll(t, c, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close() // answer the server's FIN: it stops lingering
+	rs := readResponses(t, b, "GET")
+	if len(rs) != 1 || body(rs[0]) != "0 <nil>" {
+		t.Fatalf("handler saw %q, want the value set at open and a live engine context", b)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		mu.Lock()
+		got := strings.Join(events, ", ")
+		mu.Unlock()
+		if got == "open 0, closed 0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("events %q, want %q", got, "open 0, closed 0")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

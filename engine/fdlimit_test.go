@@ -29,6 +29,8 @@ func TestMain(m *testing.M) {
 }
 
 // fdLimitChild serves with a descriptor limit of 64 until its stdin closes.
+// Lines on stdin drive it: "exhaust" opens files until none is left,
+// "release" closes them.
 func fdLimitChild() int {
 	lim := syscall.Rlimit{Cur: 64, Max: 64}
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
@@ -44,7 +46,27 @@ func fdLimitChild() int {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		io.Copy(io.Discard, os.Stdin)
+		var held []*os.File
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			switch sc.Text() {
+			case "exhaust":
+				for {
+					f, err := os.Open(os.DevNull)
+					if err != nil {
+						break
+					}
+					held = append(held, f)
+				}
+				fmt.Printf("EXHAUSTED %d\n", len(held))
+			case "release":
+				for _, f := range held {
+					f.Close()
+				}
+				held = nil
+				fmt.Println("RELEASED")
+			}
+		}
 		cancel()
 	}()
 	go func() {
@@ -58,33 +80,105 @@ func fdLimitChild() int {
 	return 0
 }
 
-func TestDescriptorLimitRefusesExcessAndKeepsServing(t *testing.T) {
+// fdChild is the engine running in a child process under a low descriptor
+// limit.
+type fdChild struct {
+	addr     string
+	maxConns int
+	stdin    io.WriteCloser
+	stdout   *bufio.Reader
+	stderr   *lockedBuffer
+	exited   chan error
+}
+
+func startFDChild(t *testing.T) *fdChild {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), fdChildEnv+"=1")
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
+	ch := &fdChild{stderr: new(lockedBuffer), exited: make(chan error, 1)}
+	ch.stdin, _ = cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	ch.stdout = bufio.NewReader(out)
+	cmd.Stderr = ch.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		stdin.Close()
+	go func() { ch.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		ch.stdin.Close()
 		select {
-		case <-exited:
+		case <-ch.exited:
 		case <-time.After(10 * time.Second):
 			cmd.Process.Kill()
 			t.Error("child did not stop")
 		}
-	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "ADDR ") {
-		t.Fatalf("child said %q (%v)", line, err)
+		if t.Failed() {
+			t.Logf("child's log:\n%s", ch.stderr)
+		}
+	})
+	line := ch.expect(t, "ADDR ")
+	fmt.Sscanf(line, "ADDR %s %d", &ch.addr, &ch.maxConns)
+	return ch
+}
+
+// expect reads the child's next line, which must start with prefix.
+func (ch *fdChild) expect(t *testing.T, prefix string) string {
+	t.Helper()
+	line, err := ch.stdout.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, prefix) {
+		t.Fatalf("child said %q (%v), want %q…", line, err, prefix)
 	}
-	var addr string
-	var maxConns int
-	fmt.Sscanf(line, "ADDR %s %d", &addr, &maxConns)
+	return line
+}
+
+func (ch *fdChild) alive(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-ch.exited:
+		t.Fatalf("child exited: %v\n%s", err, ch.stderr)
+	default:
+	}
+}
+
+// lockedBuffer collects a child's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// getEventually retries GET /plaintext for a few seconds.
+func getEventually(t *testing.T, addr string) {
+	t.Helper()
+	var err error
+	for try := 0; try < 50; try++ {
+		var res *http.Response
+		res, err = (&http.Client{Timeout: 2 * time.Second}).Get("http://" + addr + "/plaintext")
+		if err == nil {
+			if got := body(res); got != "Hello, World!" {
+				t.Fatalf("got %q", got)
+			}
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the server does not answer: %v", err)
+}
+
+func TestDescriptorLimitRefusesExcessAndKeepsServing(t *testing.T) {
+	ch := startFDChild(t)
+	addr, maxConns := ch.addr, ch.maxConns
 	if maxConns <= 0 || maxConns >= 64 {
 		t.Fatalf("connection cap %d under a limit of 64", maxConns)
 	}
@@ -126,24 +220,30 @@ func TestDescriptorLimitRefusesExcessAndKeepsServing(t *testing.T) {
 	for _, c := range conns {
 		c.Close()
 	}
-	select {
-	case err := <-exited:
-		t.Fatalf("child exited: %v", err)
-	default:
+	ch.alive(t)
+	getEventually(t, addr) // the server still answers afterwards
+}
+
+// TestAcceptFailureDoesNotStopTheEngine: when the process runs out of
+// descriptors anyway (here: files opened behind the engine's back), accept
+// fails with EMFILE, which stops all of gnet's loops; the engine must start
+// them again once descriptors are free.
+func TestAcceptFailureDoesNotStopTheEngine(t *testing.T) {
+	ch := startFDChild(t)
+	getEventually(t, ch.addr)
+	io.WriteString(ch.stdin, "exhaust\n")
+	ch.expect(t, "EXHAUSTED ")
+	// This connection reaches the backlog; accepting it fails.
+	if c, err := net.DialTimeout("tcp", ch.addr, time.Second); err == nil {
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		c.Read(make([]byte, 1))
+		c.Close()
 	}
-	// The server still answers afterwards.
-	var res *http.Response
-	for try := 0; try < 20; try++ {
-		res, err = (&http.Client{Timeout: 2 * time.Second}).Get("http://" + addr + "/plaintext")
-		if err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("after the flood: %v", err)
-	}
-	if got := body(res); got != "Hello, World!" {
-		t.Fatalf("after the flood: %q", got)
+	io.WriteString(ch.stdin, "release\n")
+	ch.expect(t, "RELEASED")
+	ch.alive(t)
+	getEventually(t, ch.addr)
+	if !strings.Contains(ch.stderr.String(), "starting them again") {
+		t.Errorf("the engine did not report the restart; its log:\n%s", ch.stderr)
 	}
 }

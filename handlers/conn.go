@@ -25,3 +25,25 @@ type Conn interface {
 	// engine starts shutting down.
 	EngineContext() context.Context
 }
+
+// ConnState is a change in a connection's life, reported to an observer
+// such as engine.Config.ConnState.
+type ConnState uint8
+
+const (
+	// StateOpen: the connection was accepted and has a codec session.
+	StateOpen ConnState = iota
+	// StateClosed: the connection is closed; its Conn must not be used
+	// after the observer returns.
+	StateClosed
+)
+
+func (s ConnState) String() string {
+	switch s {
+	case StateOpen:
+		return "open"
+	case StateClosed:
+		return "closed"
+	}
+	return "state(?)"
+}

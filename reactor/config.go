@@ -3,6 +3,8 @@ package reactor
 import (
 	"log/slog"
 	"time"
+
+	"github.com/tokamak-io/tokamak/handlers"
 )
 
 // Config tunes a [Server]. The zero value works: every zero field takes the
@@ -45,6 +47,11 @@ type Config struct {
 	// paused (by HighWater, or while it waits for handed-off work) is closed;
 	// default 1 MiB.
 	MaxInboundPaused int
+
+	// ConnState, when set, is called on the connection's loop when a
+	// connection opens (after its session is made) and when it closes. It
+	// must not block. A panic in it is recovered and logged.
+	ConnState func(c handlers.Conn, state handlers.ConnState)
 
 	// Logger receives the reactor's log lines and gnet's; default
 	// slog.Default().

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tokamak-io/tokamak/codec"
+	"github.com/tokamak-io/tokamak/handlers"
 )
 
 // Connection states. A connection only moves forward through them.
@@ -399,6 +400,7 @@ func (c *conn) onClose() {
 		}()
 		c.sess.Close()
 	}()
+	c.notify(handlers.StateClosed)
 	l.stats.open.Add(-1)
 	if s.open.Add(-1) == 0 && s.draining.Load() {
 		select {

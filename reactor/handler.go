@@ -8,6 +8,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/tokamak-io/tokamak/codec"
+	"github.com/tokamak-io/tokamak/handlers"
 )
 
 // handler receives gnet's callbacks. OnOpen, OnTraffic and OnClose run on
@@ -62,7 +63,22 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.Close
 	}
 	c.setPhase(codec.PhaseIdle)
+	c.notify(handlers.StateOpen)
 	return nil, gnet.None
+}
+
+// notify tells the ConnState observer, if any.
+func (c *conn) notify(st handlers.ConnState) {
+	fn := c.l.srv.cfg.ConnState
+	if fn == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			c.l.srv.log.Error("reactor: ConnState observer panicked", "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	fn(c, st)
 }
 
 func (c *conn) newSession(cd codec.Codec) (ok bool) {
