@@ -66,6 +66,7 @@ const (
 	msgCLBad          = "invalid Content-Length"
 	msgCLDup          = "more than one Content-Length"
 	msgCLTE           = "both Transfer-Encoding and Content-Length"
+	msgFramingName    = "framing field name spelled with '_'"
 	msgTE10           = "Transfer-Encoding in HTTP/1.0"
 	msgTEBad          = "malformed Transfer-Encoding"
 	msgTENotFinal     = "chunked is not the final transfer coding"

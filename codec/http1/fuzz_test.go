@@ -21,6 +21,11 @@ func FuzzRequestHead(f *testing.F) {
 	for _, tt := range headTests {
 		f.Add([]byte(tt.in), uint16(len(tt.in)/2))
 	}
+	for _, tc := range confCorpus {
+		if len(tc.in) <= 1024 {
+			f.Add([]byte(tc.in), uint16(len(tc.in)/2))
+		}
+	}
 	f.Fuzz(func(t *testing.T, in []byte, split uint16) {
 		p := NewParser(fuzzLimits)
 		want := parseSplit(p, in)
@@ -85,6 +90,14 @@ func FuzzRequestHead(f *testing.F) {
 		if req.ProtoMinor >= 1 && req.Header("host") == nil {
 			t.Fatalf("got HTTP/1.1 without Host")
 		}
+		if bytes.IndexByte(req.Host, ',') >= 0 {
+			t.Fatalf("got host %q with a comma", req.Host)
+		}
+		for _, f := range req.Headers {
+			if bytes.IndexByte(f.Name, '_') >= 0 && (equalFoldDash(f.Name, "content-length") || equalFoldDash(f.Name, "transfer-encoding")) {
+				t.Fatalf("got framing field spelled %q", f.Name)
+			}
+		}
 		// The head alone parses the same.
 		if got := parseSplit(p, head); got != want {
 			t.Fatalf("head alone: got %q, want %q", got, want)
@@ -137,6 +150,11 @@ func FuzzChunked(f *testing.F) {
 func FuzzSession(f *testing.F) {
 	for _, in := range splitCases() {
 		f.Add([]byte(in), uint16(len(in)/2))
+	}
+	for _, tc := range confCorpus {
+		if len(tc.in) <= 1024 {
+			f.Add([]byte(tc.in), uint16(len(tc.in)/2))
+		}
 	}
 	f.Fuzz(func(t *testing.T, in []byte, split uint16) {
 		c := testCodec(t, fuzzLimits)

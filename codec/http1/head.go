@@ -602,7 +602,8 @@ func (f *fields) add(name, value []byte) (status int, msg string) {
 			}
 		}
 	case 14:
-		if equalFold(name, "content-length") {
+		switch {
+		case equalFold(name, "content-length"):
 			if f.hasLength {
 				return 400, msgCLDup
 			}
@@ -611,13 +612,37 @@ func (f *fields) add(name, value []byte) (status int, msg string) {
 				return 400, msgCLBad
 			}
 			f.length, f.hasLength = n, true
+		case equalFoldDash(name, "content-length"):
+			return 400, msgFramingName
 		}
 	case 17:
-		if equalFold(name, "transfer-encoding") {
+		switch {
+		case equalFold(name, "transfer-encoding"):
 			return f.addCodings(value)
+		case equalFoldDash(name, "transfer-encoding"):
+			return 400, msgFramingName
 		}
 	}
 	return 0, ""
+}
+
+// equalFoldDash reports whether b is s, without regard to case, with '_'
+// in place of one or more of its '-': "Content_Length",
+// "Transfer_encoding". Gateways that map field names to CGI-style
+// variables (HTTP_CONTENT_LENGTH) read such a name as the framing field,
+// and a front end that does would frame the message differently from us,
+// so a request that carries one is refused. b is a field name, a token,
+// which is what makes the folding of equalFold exact here too.
+func equalFoldDash(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		if b[i]|0x20 != s[i] && !(b[i] == '_' && s[i] == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // addCodings applies one Transfer-Encoding field. All such fields form one
@@ -745,7 +770,8 @@ func splitQuery(t []byte) (path, query []byte) {
 // validHost reports whether b is uri-host [":" port] (RFC 9110 §7.2, RFC
 // 3986 §3.2.2): a reg-name (which may be empty only without a port), or an
 // IP literal in brackets made of hex digits, ':' and '.', then an optional
-// port of digits. Userinfo, paths, whitespace and zone IDs are refused.
+// port of digits. Userinfo, paths, whitespace and zone IDs are refused, and
+// so is ',' (see hostChar), which RFC 3986 allows in a reg-name.
 func validHost(b []byte) bool {
 	i := 0
 	if len(b) > 0 && b[0] == '[' {

@@ -20,14 +20,14 @@ var (
 	// valueChar: field-vchar, SP and HTAB (RFC 9110 §5.5), obs-text included;
 	// no CR, LF, NUL, other controls or DEL.
 	valueChar = table(func(c byte) bool { return c == '\t' || 0x20 <= c && c != 0x7f })
-	// regNameChar: RFC 3986 unreserved, sub-delims and '%' (checked for two
-	// hex digits after it) — the bytes of a reg-name host.
-	regNameChar = table(func(c byte) bool {
+	// hostChar: the bytes of a reg-name host (RFC 3986 unreserved and
+	// sub-delims) but ',' — a Host value with a comma is what two Host
+	// fields look like once a proxy has joined them — and '%', which needs
+	// two hex digits after it.
+	hostChar = table(func(c byte) bool {
 		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			contains("-._~!$&'()*+,;=%", c)
+			contains("-._~!$&'()*+;=", c)
 	})
-	// hostChar: regNameChar without '%', which needs two hex digits after it.
-	hostChar = table(func(c byte) bool { return regNameChar[c] && c != '%' })
 	// qdText: the bytes of a quoted-string other than '"' and '\' (RFC 9110
 	// §5.6.4), obs-text included.
 	qdText = table(func(c byte) bool {
