@@ -176,7 +176,11 @@ func (e *Engine) Run(ctx context.Context) error {
 // connections, ends the others with `Connection: close` on their next
 // response, waits for output to be sent, then stops the event loops. When
 // ctx ends first, the connections still open are dropped and ctx's error is
-// returned. Run returns once Shutdown is done.
+// returned. Run returns once Shutdown is done; calling Shutdown again waits
+// for the first call and returns its result.
+//
+// Shutdown waits for the event loops, so it must not be called from a
+// handler (which runs on one): start it on its own goroutine there.
 func (e *Engine) Shutdown(ctx context.Context) error {
 	return e.srv.Shutdown(ctx)
 }

@@ -16,9 +16,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tokamak-io/tokamak/codec"
 	_ "github.com/tokamak-io/tokamak/codec/http1"
 	"github.com/tokamak-io/tokamak/engine"
 	"github.com/tokamak-io/tokamak/handlers"
@@ -698,5 +700,51 @@ func TestConnStateAndConnValue(t *testing.T) {
 			t.Fatalf("events %q, want %q", got, "open 0, closed 0")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestDribbledChunkedBodyCostsLinearTime: a chunked body (no length known
+// up front) sent in small paced writes, so that the server reads each on
+// its own. Every read arrives with a partial frame buffered; the reactor
+// must not copy all of it again at each read, which made a 4 MB body cost
+// tens of seconds of CPU. The bound is loose on purpose: it tells linear
+// from quadratic, it is not a speed target.
+func TestDribbledChunkedBodyCostsLinearTime(t *testing.T) {
+	if raceEnabled || testing.Short() {
+		t.Skip("bounds CPU time: not under -race or -short")
+	}
+	_, addr := start(t, engine.Config{Loops: 1, Limits: codec.Limits{MaxBody: 32 << 20}}, func(e *engine.Engine) {
+		e.HandleFunc("POST", "/len", func(w *handlers.Response, r *handlers.Request) {
+			w.AppendInt(int64(len(r.Body)))
+		})
+	})
+	c := dial(t, addr)
+	const size = 1 << 10
+	const chunks = 16 << 10 // 16 MiB of 1 KiB chunks
+	var before syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	io.WriteString(c, "POST /len HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+	chunk := []byte(fmt.Sprintf("%x\r\n%s\r\n", size, strings.Repeat("d", size)))
+	for range chunks {
+		if _, err := c.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Microsecond) // one read per write, mostly
+	}
+	io.WriteString(c, "0\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(60 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := body(res), strconv.Itoa(chunks*size); got != want {
+		t.Fatalf("body length %s, want %s", got, want)
+	}
+	var after syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
+	t.Logf("CPU for %d chunks: %v", chunks, cpu)
+	if cpu > 5*time.Second { // about 1 s when linear, over 10 s when quadratic
+		t.Errorf("CPU %v for a 16 MiB body in 1 KiB writes: quadratic copying?", cpu)
 	}
 }

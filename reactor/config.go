@@ -58,11 +58,17 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// maxTimeout bounds every timeout.
+const maxTimeout = 365 * 24 * time.Hour
+
 func (c Config) withDefaults() Config {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
 		}
+		// A "never" such as math.MaxInt64 would overflow the clock
+		// arithmetic and fire at once; a year is never enough.
+		*d = min(*d, maxTimeout)
 	}
 	if c.Loops <= 0 {
 		c.Loops = 1

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/bytebufferpool"
 	"golang.org/x/sys/unix"
 
 	"github.com/tokamak-io/tokamak/codec"
@@ -33,16 +34,24 @@ type conn struct {
 	sess  codec.Session
 	value any
 
-	state   uint8
-	phase   codec.Phase
-	paused  bool // output above the high-water mark: input waits
-	watched bool // in l.watch
-	closed  atomic.Bool
+	state     uint8
+	phase     codec.Phase
+	paused    bool // output above the high-water mark: input waits
+	watched   bool // in l.watch
+	announced bool // ConnState was told StateOpen
+	closed    atomic.Bool
+
+	// carry holds input the session left unconsumed, when there is any.
+	// gnet's Peek copies everything it has buffered into a fresh slice at
+	// every read once its ring holds data, which makes a frame arriving in
+	// small pieces cost quadratic time; appending each read to carry costs
+	// one copy of each byte.
+	carry *bytebufferpool.ByteBuffer
 
 	need      int   // bytes of input the session needs before it can progress
 	headStart int64 // when the current PhaseHead began
 	idleSince int64 // when the connection last became idle
-	outMark   int   // output buffered at the last progress check while paused
+	outMark   int   // output buffered at the last progress check (paused, flushing)
 
 	// timer wheel
 	deadline int64
@@ -72,7 +81,9 @@ func (c *conn) SetValue(v any) { c.value = v }
 // EngineContext implements handlers.Conn.
 func (c *conn) EngineContext() context.Context { return c.l.srv.ctx }
 
-// Post implements codec.Conn.
+// Post implements codec.Conn. fn is dropped, unrun, when the connection
+// closes or starts closing before fn's turn; the session's Close releases
+// what fn would have.
 func (c *conn) Post(fn func(f *codec.Flow)) bool {
 	if c.closed.Load() {
 		return false
@@ -93,7 +104,7 @@ func (c *conn) onTraffic() gnet.Action {
 		_, _ = c.gc.Discard(-1)
 		return gnet.None
 	}
-	if c.phase == codec.PhaseBody {
+	if c.phase == codec.PhaseBody && !c.paused { // a paused conn keeps its write-progress timer
 		c.l.wheel.schedule(c, c.l.srv.now()+int64(c.l.srv.cfg.BodyTimeout))
 	}
 	c.idleSince = c.l.srv.now() // traffic: not idle, whatever the phase says
@@ -114,10 +125,9 @@ func (c *conn) serve() gnet.Action {
 			return c.boundPaused()
 		}
 		if c.paused {
-			c.paused = false
-			c.setPhase(c.phase) // replace the write-progress timer
+			c.resume()
 		}
-		n := gc.InboundBuffered()
+		n := c.buffered()
 		if n == 0 || n < c.need {
 			return gnet.None
 		}
@@ -125,7 +135,7 @@ func (c *conn) serve() gnet.Action {
 			_ = gc.Wake(nil)
 			return gnet.None
 		}
-		in, err := gc.Peek(-1)
+		in, err := c.input()
 		if err != nil || len(in) == 0 {
 			return gnet.None
 		}
@@ -134,28 +144,88 @@ func (c *conn) serve() gnet.Action {
 		if !ok {
 			return gnet.Close
 		}
-		if !c.finish(f, consumed) {
+		if consumed < 0 || consumed > len(in) {
+			c.l.srv.log.Error("reactor: codec session consumed more than its input; closing the connection",
+				"consumed", consumed, "input", len(in))
+			return gnet.Close
+		}
+		if !c.finish(f, in, consumed) {
 			return gnet.None
 		}
-		if consumed == 0 || consumed == len(in) {
+		// Go round again only when the session stopped at f.Limit with
+		// input left: then either the output went out, or we pause.
+		if consumed == 0 || consumed == len(in) || len(f.Out) < f.Limit {
 			return gnet.None
 		}
-		// The session stopped at f.Limit with input left: go round again if
-		// the output went out, else pause.
+	}
+}
+
+// buffered returns the unserved input: carried over plus held by gnet.
+func (c *conn) buffered() int {
+	n := c.gc.InboundBuffered()
+	if c.carry != nil {
+		n += len(c.carry.B)
+	}
+	return n
+}
+
+// input returns all unserved input as one slice: a view of gnet's buffer
+// when nothing is carried over, else the carry buffer with gnet's new bytes
+// moved to its end.
+func (c *conn) input() ([]byte, error) {
+	if c.carry == nil {
+		return c.gc.Peek(-1)
+	}
+	if c.gc.InboundBuffered() > 0 {
+		b, err := c.gc.Peek(-1)
+		if err != nil {
+			return nil, err
+		}
+		c.carry.B = append(c.carry.B, b...)
+		_, _ = c.gc.Discard(len(b)) // len(b) > 0: Discard(0) would drop all
+	}
+	return c.carry.B, nil
+}
+
+// consume drops the consumed bytes of in and carries the rest over.
+func (c *conn) consume(in []byte, consumed int) {
+	if c.carry != nil {
+		rest := copy(c.carry.B, c.carry.B[consumed:])
+		c.carry.B = c.carry.B[:rest]
+		if rest == 0 {
+			c.dropCarry()
+		}
+		return
+	}
+	if rest := len(in) - consumed; rest > 0 {
+		c.carry = bytebufferpool.Get()
+		c.carry.B = append(c.carry.B[:0], in[consumed:]...)
+	}
+	if len(in) > 0 {
+		_, _ = c.gc.Discard(len(in)) // never 0: Discard(0) drops everything
+	}
+}
+
+func (c *conn) dropCarry() {
+	if c.carry != nil {
+		bytebufferpool.Put(c.carry)
+		c.carry = nil
 	}
 }
 
 // boundPaused closes a paused connection whose input keeps growing.
 func (c *conn) boundPaused() gnet.Action {
-	if c.gc.InboundBuffered() > c.l.srv.cfg.MaxInboundPaused {
+	if n := c.buffered(); n > c.l.srv.cfg.MaxInboundPaused {
 		c.l.srv.log.Warn("reactor: closing a connection that keeps sending while its output is not read",
-			"remote", c.gc.RemoteAddr(), "inbound", c.gc.InboundBuffered(), "outbound", c.gc.OutboundBuffered())
+			"remote", c.gc.RemoteAddr(), "inbound", n, "outbound", c.gc.OutboundBuffered())
 		c.l.stats.errors.Add(1)
 		return gnet.Close
 	}
 	return gnet.None
 }
 
+// pause stops serving until the output drains; a write-progress timer
+// replaces the phase's.
 func (c *conn) pause(ob int) {
 	if !c.paused {
 		c.paused = true
@@ -163,6 +233,24 @@ func (c *conn) pause(ob int) {
 		c.l.wheel.schedule(c, c.l.srv.now()+int64(c.l.srv.cfg.CloseTimeout))
 	}
 	c.l.watchConn(c)
+}
+
+// resume ends a pause. The input that waited had no chance to progress,
+// so its phase's timer starts afresh.
+func (c *conn) resume() {
+	c.paused = false
+	c.setPhase(c.phase, true)
+}
+
+// progress re-arms the write-progress timer when the peer read some output
+// since the last look, and reports whether output is still buffered.
+func (c *conn) progress() bool {
+	ob := c.gc.OutboundBuffered()
+	if ob < c.outMark {
+		c.outMark = ob
+		c.l.wheel.schedule(c, c.l.srv.now()+int64(c.l.srv.cfg.CloseTimeout))
+	}
+	return ob > 0
 }
 
 func (c *conn) beginFlow(ob int) *codec.Flow {
@@ -193,9 +281,10 @@ func (c *conn) sessionPanic(p any) {
 		"remote", c.gc.RemoteAddr(), "panic", p, "stack", string(debug.Stack()))
 }
 
-// finish writes the output of a call and applies what the session asked
-// for. It reports whether the connection is still open for serving.
-func (c *conn) finish(f *codec.Flow, consumed int) bool {
+// finish writes the output of a call over in, of which the session
+// consumed the first bytes, and applies what the session asked for. It
+// reports whether the connection is still open for serving.
+func (c *conn) finish(f *codec.Flow, in []byte, consumed int) bool {
 	st := &c.l.stats
 	if f.Requests > 0 {
 		st.requests.Add(uint64(f.Requests))
@@ -215,20 +304,20 @@ func (c *conn) finish(f *codec.Flow, consumed int) bool {
 			return false
 		}
 	}
-	if consumed > 0 {
-		_, _ = c.gc.Discard(consumed) // never 0: Discard(0) drops everything
-	}
-	c.need = f.Need
 	if f.Close {
-		c.startClose()
+		c.startClose() // drops the input, consumed or not
 		return false
 	}
-	c.setPhase(f.Phase)
+	c.consume(in, consumed)
+	c.need = f.Need
+	c.setPhase(f.Phase, consumed > 0)
 	return true
 }
 
-// setPhase records the session's phase and arms the matching timer.
-func (c *conn) setPhase(p codec.Phase) {
+// setPhase records the session's phase and arms the matching timer. fresh
+// says a frame was consumed since the last call, so a PhaseHead now is the
+// head of a new frame.
+func (c *conn) setPhase(p codec.Phase, fresh bool) {
 	s := c.l.srv
 	now := s.now()
 	var d int64
@@ -239,7 +328,7 @@ func (c *conn) setPhase(p codec.Phase) {
 		}
 		d = now + int64(s.cfg.IdleTimeout)
 	case codec.PhaseHead:
-		if c.phase != codec.PhaseHead {
+		if c.phase != codec.PhaseHead || fresh {
 			c.headStart = now
 		}
 		d = c.headStart + int64(s.cfg.HeaderTimeout)
@@ -247,6 +336,9 @@ func (c *conn) setPhase(p codec.Phase) {
 		d = now + int64(s.cfg.BodyTimeout)
 	case codec.PhaseWait:
 		d = 0
+	default: // a codec bug: treat as idle rather than run without a timer
+		p = codec.PhaseIdle
+		d = now + int64(s.cfg.IdleTimeout)
 	}
 	c.phase = p
 	if c.paused {
@@ -265,10 +357,10 @@ func (c *conn) runPosted(fn func(f *codec.Flow)) {
 		c.abort()
 		return
 	}
-	if !c.finish(f, 0) {
+	if !c.finish(f, nil, 0) {
 		return
 	}
-	if c.gc.InboundBuffered() > 0 && c.serve() == gnet.Close {
+	if c.buffered() > 0 && c.serve() == gnet.Close {
 		c.abort()
 	}
 }
@@ -300,7 +392,7 @@ func (c *conn) expire() {
 			return
 		}
 		f.Close = true
-		c.finish(f, 0)
+		c.finish(f, nil, 0)
 	}
 }
 
@@ -323,7 +415,9 @@ func (c *conn) startClose() {
 	}
 	c.state = stateFlushing
 	c.paused = false
+	c.dropCarry()
 	_, _ = c.gc.Discard(-1) // drops all: nothing after the last reply is served
+	c.outMark = c.gc.OutboundBuffered()
 	c.l.wheel.schedule(c, c.l.srv.now()+int64(c.l.srv.cfg.CloseTimeout))
 	c.recheck()
 }
@@ -336,20 +430,15 @@ func (c *conn) recheck() {
 		if !c.paused {
 			return
 		}
-		ob := c.gc.OutboundBuffered()
-		if ob <= cfg.LowWater {
-			c.paused = false
-			c.setPhase(c.phase)
+		if c.gc.OutboundBuffered() <= cfg.LowWater {
+			c.resume()
 			_ = c.gc.Wake(nil)
 			return
 		}
-		if ob < c.outMark { // the peer reads: keep it
-			c.outMark = ob
-			c.l.wheel.schedule(c, c.l.srv.now()+int64(cfg.CloseTimeout))
-		}
+		c.progress() // the peer reads: keep it
 		c.l.watchConn(c)
 	case stateFlushing:
-		if c.gc.OutboundBuffered() > 0 {
+		if c.progress() {
 			c.l.watchConn(c)
 			return
 		}
@@ -365,7 +454,7 @@ func (c *conn) recheck() {
 // quiet reports whether nothing is buffered either way, nor waiting in the
 // socket.
 func (c *conn) quiet() bool {
-	if c.gc.InboundBuffered() > 0 || c.gc.OutboundBuffered() > 0 {
+	if c.buffered() > 0 || c.gc.OutboundBuffered() > 0 {
 		return false
 	}
 	var b [1]byte
@@ -392,6 +481,7 @@ func (c *conn) onClose() {
 	l, s := c.l, c.l.srv
 	l.wheel.remove(c)
 	l.unlink(c)
+	c.dropCarry()
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
@@ -400,7 +490,9 @@ func (c *conn) onClose() {
 		}()
 		c.sess.Close()
 	}()
-	c.notify(handlers.StateClosed)
+	if c.announced {
+		c.notify(handlers.StateClosed)
+	}
 	l.stats.open.Add(-1)
 	if s.open.Add(-1) == 0 && s.draining.Load() {
 		select {

@@ -26,7 +26,7 @@ func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
 		s.mu.Unlock()
 		return gnet.Shutdown
 	}
-	s.eng, s.booted = eng, true
+	s.eng, s.booted, s.bootedAt = eng, true, time.Now()
 	s.mu.Unlock()
 	// gnet's first listeners are bound: the port reservations can go.
 	s.closeProbes()
@@ -62,7 +62,8 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		c.sess = nopSession{}
 		return nil, gnet.Close
 	}
-	c.setPhase(codec.PhaseIdle)
+	c.setPhase(codec.PhaseIdle, false)
+	c.announced = true
 	c.notify(handlers.StateOpen)
 	return nil, gnet.None
 }

@@ -64,14 +64,17 @@ func newLoop(s *Server, idx int) *loop {
 func (l *loop) attach(el gnet.EventLoop) {
 	l.el = el
 	l.wheel.start(l.srv.now())
+	// A sweep queued on a previous gnet loop that exited never ran.
+	l.sweepQueued.Store(false)
 }
 
-// lost forgets gnet's loop after gnet stopped; its connections are gone.
+// lost forgets gnet's loop after gnet stopped; its connections are gone
+// (gnet closed them, and OnClose unlinked them). Called with s.mu held,
+// while no loop runs.
 func (l *loop) lost() {
-	l.srv.mu.Lock()
-	defer l.srv.mu.Unlock()
-	delete(l.srv.byLoop, l.el)
 	l.el = nil
+	clear(l.watch)
+	l.watch = l.watch[:0]
 }
 
 // post runs fn on the loop; it is a no-op for a loop that never had a

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tokamak-io/tokamak/codec"
+	"github.com/tokamak-io/tokamak/handlers"
 )
 
 // lineCodec is a test protocol: one command per line.
@@ -311,5 +312,83 @@ func TestShutdownDrains(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Errorf("Run: %v", err)
+	}
+}
+
+// TestHeaderTimerRestartsWithEachFrame: a steady stream whose reads never
+// end on a frame boundary always has a partial frame buffered; its header
+// timer must run from the start of the frame in progress, not of the first.
+func TestHeaderTimerRestartsWithEachFrame(t *testing.T) {
+	_, addr := startLine(t, Config{HeaderTimeout: 400 * time.Millisecond})
+	c := dialLine(t, addr)
+	br := bufio.NewReader(c)
+	io.WriteString(c, "ec")
+	for i := range 12 { // 12 × 100 ms: three times the header timeout
+		time.Sleep(100 * time.Millisecond)
+		io.WriteString(c, "ho "+strconv.Itoa(i)+"\nec")
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		l, err := br.ReadString('\n')
+		if want := strconv.Itoa(i) + "\n"; err != nil || l != want {
+			t.Fatalf("reply %d: %q, %v; want %q", i, l, err, want)
+		}
+	}
+}
+
+// TestSlowReaderGetsTheWholeLastReply: CloseTimeout bounds a close that
+// makes no progress, not a slow one.
+func TestSlowReaderGetsTheWholeLastReply(t *testing.T) {
+	_, addr := startLine(t, Config{CloseTimeout: 500 * time.Millisecond})
+	c := dialLine(t, addr)
+	c.(*net.TCPConn).SetReadBuffer(32 << 10)
+	const size = 8 << 20
+	io.WriteString(c, "big "+strconv.Itoa(size)+"\n")
+	buf := make([]byte, 64<<10)
+	got := 0
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for {
+		n, err := c.Read(buf)
+		got += n
+		if err != nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond) // about 2 s for all: four close timeouts
+	}
+	if got != size {
+		t.Fatalf("got %d bytes, want %d", got, size)
+	}
+}
+
+type nilCodec struct{}
+
+func (nilCodec) NewSession(codec.Conn) codec.Session { return nil }
+
+func TestConnStateNeverClosedWithoutOpen(t *testing.T) {
+	var mu sync.Mutex
+	var events []handlers.ConnState
+	s := New(Config{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ConnState: func(c handlers.Conn, st handlers.ConnState) {
+			mu.Lock()
+			events = append(events, st)
+			mu.Unlock()
+		},
+	})
+	addr, err := s.Listen(Listener{Addr: "127.0.0.1:0", Codec: nilCodec{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run() }()
+	<-s.Ready()
+	defer func() {
+		s.Shutdown(context.Background())
+		<-done
+	}()
+	c := dialLine(t, addr.String())
+	readUntilEOF(t, c, 3*time.Second) // a codec without a session: closed at once
+	mu.Lock()
+	defer mu.Unlock()
+	if len(events) != 0 {
+		t.Fatalf("events %v for a connection never opened", events)
 	}
 }

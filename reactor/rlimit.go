@@ -24,16 +24,13 @@ func raiseFileLimit() (int, error) {
 // connCap returns the connection cap for a descriptor limit: the limit less
 // a reserve for what else the process holds (standard streams, the Go
 // runtime's poller, and per loop a poller, its wake-up descriptor and one
-// listener per address, plus slack for files the process opens), so that
-// accept never fails with EMFILE. want, when positive, lowers the cap.
+// listener per address, plus 1/32 of the limit for files the process
+// opens), so that accept never fails with EMFILE. want, when positive, lowers the cap.
 func connCap(limit, loops, listeners, want int) int64 {
 	if limit <= 0 {
 		limit = 1024
 	}
-	reserve := 16 + loops*(2+listeners)
-	if limit > 4096 {
-		reserve += 64
-	}
+	reserve := 16 + loops*(2+listeners) + limit/32
 	c := limit - reserve
 	if c < 1 {
 		c = 1

@@ -36,20 +36,32 @@ type Server struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 
-	open     atomic.Int64 // connections open across loops
 	draining atomic.Bool
 	stopping atomic.Bool
 	drained  chan struct{} // signalled when open drops to 0 while draining
 
 	loops []*loop // by index; fixed size cfg.Loops
+	// byLoop maps gnet's loops, learnt at their first connection, to ours.
+	// Copied on write under mu, read without a lock at every accept.
+	byLoop atomic.Pointer[map[gnet.EventLoop]*loop]
 
-	mu      sync.Mutex
-	byLoop  map[gnet.EventLoop]*loop // gnet's loops, learnt at their first connection
-	eng     gnet.Engine
-	booted  bool
-	ready   chan struct{}
-	done    chan struct{}
-	started bool
+	mu       sync.Mutex
+	eng      gnet.Engine
+	booted   bool
+	bootedAt time.Time
+	ready    chan struct{}
+	done     chan struct{}
+	started  bool
+	shutOnce sync.Once
+	shutDone chan struct{}
+	shutErr  error
+
+	// open counts connections across loops. Every accept and close writes
+	// it, so it sits on a cache line of its own, away from the fields every
+	// request reads (clock, draining).
+	_    [64]byte
+	open atomic.Int64
+	_    [64]byte
 }
 
 type listener struct {
@@ -63,14 +75,15 @@ type listener struct {
 func New(cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		start:   time.Now(),
-		drained: make(chan struct{}, 1),
-		byLoop:  map[gnet.EventLoop]*loop{},
-		ready:   make(chan struct{}),
-		done:    make(chan struct{}),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		start:    time.Now(),
+		drained:  make(chan struct{}, 1),
+		ready:    make(chan struct{}),
+		done:     make(chan struct{}),
+		shutDone: make(chan struct{}),
 	}
+	s.byLoop.Store(&map[gnet.EventLoop]*loop{})
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.loops = make([]*loop, cfg.Loops)
 	for i := range s.loops {
@@ -107,6 +120,8 @@ func (s *Server) Listen(l Listener) (net.Addr, error) {
 
 // Addrs returns the bound addresses, in the order of the listeners.
 func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	out := make([]net.Addr, len(s.lns))
 	for i, l := range s.lns {
 		out[i] = l.addr
@@ -177,8 +192,12 @@ func (s *Server) Run() error {
 		s.tickClock()
 		err := gnet.Rotate(&handler{s}, addrs, opts...)
 		s.mu.Lock()
-		booted := s.booted
+		booted, up := s.booted, time.Since(s.bootedAt)
 		s.booted = false
+		for _, l := range s.loops {
+			l.lost()
+		}
+		s.byLoop.Store(&map[gnet.EventLoop]*loop{})
 		s.mu.Unlock()
 		if s.stopping.Load() {
 			return nil
@@ -188,13 +207,13 @@ func (s *Server) Run() error {
 		}
 		if booted {
 			everBooted = true
-			backoff = 50 * time.Millisecond
-			s.log.Error("reactor: event loops stopped unexpectedly (accept failure?); starting them again", "err", err)
+			if up > 10*time.Second {
+				backoff = 50 * time.Millisecond // a one-off: restart at once
+			}
+			s.log.Error("reactor: event loops stopped unexpectedly (accept failure?); starting them again",
+				"err", err, "up", up, "in", backoff)
 		} else {
 			s.log.Error("reactor: cannot start the event loops again; retrying", "err", err, "in", backoff)
-		}
-		for _, l := range s.loops {
-			l.lost()
 		}
 		time.Sleep(backoff)
 		backoff = min(2*backoff, 2*time.Second)
@@ -210,10 +229,20 @@ func (s *Server) Draining() bool { return s.draining.Load() }
 // for output to be sent, then stops the loops. When ctx ends first, the
 // connections still open are dropped. It returns ctx's error in that case.
 func (s *Server) Shutdown(ctx context.Context) error {
-	if s.draining.Swap(true) {
-		<-s.done
-		return nil
+	s.shutOnce.Do(func() {
+		s.shutErr = s.shutdown(ctx)
+		close(s.shutDone)
+	})
+	select {
+	case <-s.shutDone:
+		return s.shutErr
+	case <-ctx.Done():
+		return ctx.Err()
 	}
+}
+
+func (s *Server) shutdown(ctx context.Context) error {
+	s.draining.Store(true)
 	s.cancel()
 	for _, l := range s.loops {
 		l.post(l.drainSweep)
@@ -263,29 +292,38 @@ func (s *Server) Stats() handlers.Stats {
 }
 
 func (s *Server) closeProbes() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for i := range s.lns {
 		closeProbe(&s.lns[i])
 	}
 }
 
 // loopFor returns our state for gnet's loop el, taking the next free index
-// the first time el is seen.
+// the first time el is seen. Lock-free but for that first time.
 func (s *Server) loopFor(el gnet.EventLoop) *loop {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if l, ok := s.byLoop[el]; ok {
+	if l, ok := (*s.byLoop.Load())[el]; ok {
 		return l
 	}
-	for _, l := range s.loops {
-		if l.el == nil {
-			l.attach(el)
-			s.byLoop[el] = l
-			return l
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := *s.byLoop.Load()
+	if l, ok := old[el]; ok {
+		return l
+	}
+	l := s.loops[len(s.loops)-1] // more gnet loops than ours cannot happen; share rather than fail
+	for _, cand := range s.loops {
+		if cand.el == nil {
+			cand.attach(el)
+			l = cand
+			break
 		}
 	}
-	// More gnet loops than configured cannot happen; share the last one's
-	// counters rather than fail a connection.
-	l := s.loops[len(s.loops)-1]
-	s.byLoop[el] = l
+	m := make(map[gnet.EventLoop]*loop, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[el] = l
+	s.byLoop.Store(&m)
 	return l
 }
