@@ -54,18 +54,32 @@ for rep in $(seq "$reps"); do
       errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
       us=$(awk -v t="$((t1 - t0))" -v c="$clk" -v n="$reqs" 'BEGIN {printf "%.2f", t / c * 1e6 / n}')
       echo "rep=$rep cfg=$cfg server=$srv req/s=$rps cpu_us_per_req=$us $errs"
-      echo "$cfg $srv $rps $us" >>"$results"
+      echo "$rep $cfg $srv $rps $us" >>"$results"
     done
   done
 done
 
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+range() { sort -g | awk 'NR==1 {lo=$1} {hi=$1} END {print lo "–" hi}'; }
+col() { awk -v c="$1" -v s="$2" -v f="$3" '$2==c && $3==s {print $f}' "$results"; }
+# Ratios are taken within each repetition (the two runs are neighbours in
+# time), then summarised.
+ratios() { # cfg field: tokamak's figure over net/http's, per repetition
+  awk -v c="$1" -v f="$2" '$2==c {v[$1 " " $3]=$f; r[$1]=1}
+    END {for (k in r) {t=v[k " tokamak"]; n=v[k " nethttp"]; if (t>0 && n>0) printf "%.3f\n", t/n}}' "$results"
+}
+
 echo
-echo "| config | server | req/s (median) | server CPU µs/req (median) |"
+echo "| config | server | req/s median (range) | server CPU µs/req median (range) |"
 echo "|---|---|---|---|"
 for cfg in c50 c50-p16; do
   for srv in tokamak nethttp; do
-    rps=$(awk -v c="$cfg" -v s="$srv" '$1==c && $2==s {print $3}' "$results" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    us=$(awk -v c="$cfg" -v s="$srv" '$1==c && $2==s {print $4}' "$results" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    echo "| $cfg | $srv | $rps | $us |"
+    echo "| $cfg | $srv | $(col $cfg $srv 4 | median) ($(col $cfg $srv 4 | range)) | $(col $cfg $srv 5 | median) ($(col $cfg $srv 5 | range)) |"
   done
+done
+echo
+echo "| config | tokamak/net/http req/s, per repetition: median (range) | tokamak/net/http CPU per request: median (range) |"
+echo "|---|---|---|"
+for cfg in c50 c50-p16; do
+  echo "| $cfg | $(ratios $cfg 4 | median) ($(ratios $cfg 4 | range)) | $(ratios $cfg 5 | median) ($(ratios $cfg 5 | range)) |"
 done
