@@ -52,7 +52,9 @@ type Conn interface {
 	// were a call to Serve: the reactor writes f.Out and honours f.Close and
 	// f.Phase afterwards, then serves input that waited meanwhile. Post may be
 	// called from any goroutine; it reports false when the connection is
-	// already closed, in which case fn is never run.
+	// already closed. fn runs at most once: it is also dropped, unrun, when
+	// the connection closes or starts closing before fn's turn, so whatever
+	// fn would release, the session's Close must release too.
 	Post(fn func(f *Flow)) bool
 }
 
