@@ -149,12 +149,11 @@ func (c *conn) serve() gnet.Action {
 				"consumed", consumed, "input", len(in))
 			return gnet.Close
 		}
-		if !c.finish(f, in, consumed) {
-			return gnet.None
-		}
 		// Go round again only when the session stopped at f.Limit with
-		// input left: then either the output went out, or we pause.
-		if consumed == 0 || consumed == len(in) || len(f.Out) < f.Limit {
+		// input left: then either the output went out, or we pause. Decided
+		// before finish, which may replace f.Out after a large reply.
+		again := consumed > 0 && consumed < len(in) && len(f.Out) >= f.Limit
+		if !c.finish(f, in, consumed) || !again {
 			return gnet.None
 		}
 	}

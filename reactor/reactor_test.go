@@ -392,3 +392,21 @@ func TestConnStateNeverClosedWithoutOpen(t *testing.T) {
 		t.Fatalf("events %v for a connection never opened", events)
 	}
 }
+
+// TestLargeReplyThenPipelinedInput: a reply larger than the loop keeps a
+// buffer for, followed by requests already buffered: they are served
+// without waiting for more input.
+func TestLargeReplyThenPipelinedInput(t *testing.T) {
+	_, addr := startLine(t, Config{HighWater: 64 << 10})
+	c := dialLine(t, addr)
+	big := strings.Repeat("b", 2<<20)
+	io.WriteString(c, "echo "+big+"\necho after\n")
+	br := bufio.NewReaderSize(c, 4<<20)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if l, err := br.ReadString('\n'); err != nil || len(l) != len(big)+1 {
+		t.Fatalf("big reply: %d bytes, %v", len(l), err)
+	}
+	if l, err := br.ReadString('\n'); err != nil || l != "after\n" {
+		t.Fatalf("then %q, %v; want %q", l, err, "after\n")
+	}
+}
