@@ -13,7 +13,7 @@ import (
 )
 
 func Example() {
-	e := engine.New(engine.Config{Loops: 1})
+	e := engine.New(engine.Config{}) // the zero Config works: one loop per GOMAXPROCS
 	e.HandleFunc("GET", "/hello/{name}", func(w *handlers.Response, r *handlers.Request) {
 		w.SetContentType("text/plain")
 		w.WriteString("hello, ")
