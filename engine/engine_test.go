@@ -748,3 +748,54 @@ func TestDribbledChunkedBodyCostsLinearTime(t *testing.T) {
 		t.Errorf("CPU %v for a 16 MiB body in 1 KiB writes: quadratic copying?", cpu)
 	}
 }
+
+// TestDrainAnswersEveryBufferedRequest: requests a client pipelined before
+// the drain began are all answered; the last answer carries
+// Connection: close. (net/http's Shutdown drops such requests.)
+func TestDrainAnswersEveryBufferedRequest(t *testing.T) {
+	gate := make(chan struct{})
+	var entered sync.Once
+	inside := make(chan struct{})
+	e, addr := start(t, engine.Config{Loops: 1}, func(e *engine.Engine) {
+		e.HandleFunc("GET", "/slow", func(w *handlers.Response, r *handlers.Request) {
+			entered.Do(func() { close(inside) })
+			<-gate // holds the loop: the pipelined requests queue up behind it
+			w.WriteString("slow")
+		})
+	})
+	c := dial(t, addr)
+	io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-inside
+	// While the loop is held: five more requests, then the drain begins.
+	var reqs bytes.Buffer
+	for i := range 5 {
+		fmt.Fprintf(&reqs, "GET /echo?i=%d HTTP/1.1\r\nHost: x\r\n\r\n", i)
+	}
+	c.Write(reqs.Bytes())
+	time.Sleep(100 * time.Millisecond) // let them reach the server's socket
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		shut <- e.Shutdown(ctx)
+	}()
+	time.Sleep(100 * time.Millisecond) // the drain has started
+	close(gate)
+	b, err := readAll(t, c, 5*time.Second)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	c.Close() // answer the server's FIN: it stops lingering
+	rs := readResponses(t, b, "GET")
+	if len(rs) != 6 {
+		t.Fatalf("%d responses, want 6 (every request received before the drain)", len(rs))
+	}
+	for i, res := range rs {
+		if last := i == len(rs)-1; res.Close != last {
+			t.Errorf("response %d: Connection: close = %v, want %v", i, res.Close, last)
+		}
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+}

@@ -26,6 +26,11 @@ type loop struct {
 	req    handlers.Request
 	w      handlers.Response
 	fields []handlers.Header // capacity MaxHeaders: headers, then trailers
+
+	// While the engine drains: scratch for looking ahead at the next
+	// request without touching req (see session.more).
+	peek       handlers.Request
+	peekFields []handlers.Header
 }
 
 // New returns the HTTP/1.1 codec for env. It is registered as "http".

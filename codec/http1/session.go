@@ -82,9 +82,32 @@ func (s *session) serveOne(buf []byte, f *codec.Flow) (int, bool) {
 		req.Body = buf[n:end:end]
 		n = end
 	}
-	s.dispatch(req, f)
+	// While draining, every request already received, whole or in part, is
+	// answered, and only the last says Connection: close: dropping the
+	// others would lose requests the client had every right to send.
+	last := f.Draining && !s.more(buf[n:])
+	s.dispatch(req, f, last)
 	s.reset()
 	return n, true
+}
+
+// more reports whether buf holds the start of another request that may
+// still be served: a well-formed head, complete or not. It reads buf
+// without changing it or the request being served, and runs only while the
+// engine drains. Malformed bytes count as nothing: the request being served
+// is then the last.
+func (s *session) more(buf []byte) bool {
+	if len(buf) == 0 {
+		return false
+	}
+	p, l := s.c.p, s.l
+	if l.peekFields == nil {
+		l.peekFields = make([]handlers.Header, 0, p.lim.MaxHeaders)
+	}
+	l.peek.Headers = l.peekFields[:0]
+	var h Head
+	_, err := p.ParseHead(buf, &l.peek, &h)
+	return err == nil || err == codec.ErrIncomplete
 }
 
 // bodyReady reports codec.ErrIncomplete while the body of the request
@@ -140,13 +163,14 @@ func (s *session) stop(err error, buf []byte, f *codec.Flow) int {
 	return len(buf)
 }
 
-// dispatch routes req, calls its handler and appends the response.
-func (s *session) dispatch(req *handlers.Request, f *codec.Flow) {
+// dispatch routes req, calls its handler and appends the response. last
+// marks the last request served before the connection closes for a drain.
+func (s *session) dispatch(req *handlers.Request, f *codec.Flow, last bool) {
 	l := s.l
 	w := &l.w
 	w.Reset()
 	req.Conn = s.conn
-	req.Close = req.Close || f.Draining
+	req.Close = req.Close || last
 	h := s.c.reg.Route(req)
 	v, panicked := call(h, w, req)
 	req.Conn = nil

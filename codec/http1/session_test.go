@@ -437,13 +437,45 @@ func TestPanic(t *testing.T) {
 
 // TestDraining: while the engine drains, the next response closes.
 func TestDraining(t *testing.T) {
-	c := testCodec(t, codec.Limits{})
-	d := newDriver(t, c)
-	d.draining = true
-	out := d.run([]byte(getPlain + getPlain))
-	want := strings.Replace(plainResp, "\r\n\r\n", "\r\nConnection: close\r\n\r\n", 1)
-	if out != want || !d.closed {
-		t.Errorf("got %q closed=%v, want %q closed", out, d.closed, want)
+	closing := strings.Replace(plainResp, "\r\n\r\n", "\r\nConnection: close\r\n\r\n", 1)
+	chunkedPlain := "GET /plaintext HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"one request", getPlain, closing},
+		// Every request received before the drain, whole or in part, is
+		// answered; only the last answer closes.
+		{"pipelined", getPlain + getPlain + getPlain, plainResp + plainResp + closing},
+		{"then a chunked request", getPlain + chunkedPlain, plainResp + closing},
+		{"then a malformed request", getPlain + "BAD\r\n\r\n", closing},
+		{"then a partial request", getPlain + getPlain[:10] + "|" + getPlain[10:], plainResp + closing},
+		{"then a partial chunked request", getPlain + chunkedPlain[:len(chunkedPlain)-3] + "|" + chunkedPlain[len(chunkedPlain)-3:], plainResp + closing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := testCodec(t, codec.Limits{})
+			s := c.NewSession(&fakeConn{})
+			// "|" splits the input into two reads.
+			var in []byte
+			var out []byte
+			closed := false
+			for part := range strings.SplitSeq(tt.in, "|") {
+				if closed {
+					t.Fatalf("closed before the input %q was served", part)
+				}
+				in = append(in, part...)
+				f := codec.Flow{Limit: 1 << 20, Draining: true}
+				n := s.Serve(in, &f)
+				in = in[n:]
+				out = append(out, f.Out...)
+				closed = f.Close
+			}
+			if got := normalize(out); got != tt.want || !closed {
+				t.Errorf("got %q close=%v, want %q close", got, closed, tt.want)
+			}
+		})
 	}
 }
 
