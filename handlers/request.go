@@ -99,20 +99,10 @@ func (r *Request) addParam(name string, value []byte) bool {
 
 // EqualFold reports whether b equals s without regard to ASCII case. It does
 // not allocate.
-func EqualFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		if lower[b[i]] != lower[s[i]] {
-			return false
-		}
-	}
-	return true
-}
+func EqualFold(b []byte, s string) bool { return equalFold(b, s) }
 
-// equalFold is [EqualFold] for two strings.
-func equalFold(a, b string) bool {
+// equalFold is [EqualFold] for bytes or strings on either side.
+func equalFold[A, B ~string | ~[]byte](a A, b B) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -55,18 +55,6 @@ var unhex = func() (t [256]byte) {
 	return t
 }()
 
-// lower maps every byte to its ASCII lower case.
-var lower = func() (t [256]byte) {
-	for i := range t {
-		c := byte(i)
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		t[i] = c
-	}
-	return t
-}()
-
 func table(in func(c byte) bool) (t [256]bool) {
 	for i := range t {
 		t[i] = in(byte(i))
