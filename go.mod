@@ -4,13 +4,15 @@ go 1.26
 
 require (
 	github.com/panjf2000/gnet/v2 v2.10.0
+	github.com/valyala/bytebufferpool v1.0.0
+	github.com/vmihailenco/msgpack/v5 v5.4.1
 	go.uber.org/automaxprocs v1.6.0
 	golang.org/x/sys v0.30.0
 )
 
 require (
 	github.com/panjf2000/ants/v2 v2.12.1 // indirect
-	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	go.uber.org/zap v1.28.0 // indirect
 	golang.org/x/sync v0.11.0 // indirect
