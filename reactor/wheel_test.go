@@ -3,6 +3,7 @@ package reactor
 import (
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 func TestWheel(t *testing.T) {
@@ -87,5 +88,14 @@ func TestConnCap(t *testing.T) {
 		if got := connCap(tt.limit, tt.loops, tt.lns, tt.want); got != tt.cap {
 			t.Errorf("connCap(%d, %d, %d, %d) = %d, want %d", tt.limit, tt.loops, tt.lns, tt.want, got, tt.cap)
 		}
+	}
+}
+
+// TestConnSize guards the per-connection state: it counts toward the
+// ≤ 1 KB per idle connection target (with gnet's connection and the codec
+// session). 168 bytes today; a Go size class of 176.
+func TestConnSize(t *testing.T) {
+	if got := unsafe.Sizeof(conn{}); got > 176 {
+		t.Errorf("reactor.conn is %d bytes, want at most 176", got)
 	}
 }
