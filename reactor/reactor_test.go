@@ -337,21 +337,22 @@ func TestHeaderTimerRestartsWithEachFrame(t *testing.T) {
 // TestSlowReaderGetsTheWholeLastReply: CloseTimeout bounds a close that
 // makes no progress, not a slow one.
 func TestSlowReaderGetsTheWholeLastReply(t *testing.T) {
-	_, addr := startLine(t, Config{CloseTimeout: 500 * time.Millisecond})
+	_, addr := startLine(t, Config{CloseTimeout: 300 * time.Millisecond})
 	c := dialLine(t, addr)
-	c.(*net.TCPConn).SetReadBuffer(32 << 10)
-	const size = 8 << 20
+	// 32 MiB: far more than the kernel's socket buffers hold, so most of it
+	// waits in the server's output buffer while the client reads slowly.
+	const size = 32 << 20
 	io.WriteString(c, "big "+strconv.Itoa(size)+"\n")
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, 128<<10)
 	got := 0
-	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
 	for {
 		n, err := c.Read(buf)
 		got += n
 		if err != nil {
 			break
 		}
-		time.Sleep(5 * time.Millisecond) // about 2 s for all: four close timeouts
+		time.Sleep(10 * time.Millisecond) // ≤ 12.8 MB/s: seconds, many close timeouts
 	}
 	if got != size {
 		t.Fatalf("got %d bytes, want %d", got, size)
