@@ -122,7 +122,7 @@ func (e *Engine) Listen(rawURL string) (net.Addr, error) {
 		}
 		e.codecs[u.Scheme] = cd
 	}
-	addr, err := e.srv.Listen(reactor.Listener{Name: u.Scheme, Addr: u.Host, Codec: cd})
+	addr, err := e.srv.Listen(reactor.Listener{Addr: u.Host, Codec: cd})
 	if err != nil {
 		return nil, fmt.Errorf("engine: listen %q: %w", rawURL, err)
 	}

@@ -98,7 +98,7 @@ func startLine(t *testing.T, cfg Config) (*Server, string) {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := New(cfg)
-	addr, err := s.Listen(Listener{Name: "line", Addr: "127.0.0.1:0", Codec: lineCodec{}})
+	addr, err := s.Listen(Listener{Addr: "127.0.0.1:0", Codec: lineCodec{}})
 	if err != nil {
 		t.Fatal(err)
 	}

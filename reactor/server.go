@@ -19,7 +19,6 @@ import (
 
 // Listener binds an address to the codec that serves it.
 type Listener struct {
-	Name  string      // for logs, usually the URL scheme
 	Addr  string      // host:port; port 0 picks a free port
 	Codec codec.Codec // serves every connection accepted here
 }
