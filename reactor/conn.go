@@ -352,7 +352,7 @@ func (c *conn) runPosted(fn func(f *codec.Flow)) {
 		return
 	}
 	f := c.beginFlow(c.gc.OutboundBuffered())
-	if !c.callPosted(fn, f) {
+	if !c.guarded(func() { fn(f) }) {
 		c.abort()
 		return
 	}
@@ -364,14 +364,16 @@ func (c *conn) runPosted(fn func(f *codec.Flow)) {
 	}
 }
 
-func (c *conn) callPosted(fn func(f *codec.Flow), f *codec.Flow) (ok bool) {
+// guarded runs fn, off the hot path, and reports false if it panicked; the
+// panic is logged and counted like a session's.
+func (c *conn) guarded(fn func()) (ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			c.sessionPanic(p)
 			ok = false
 		}
 	}()
-	fn(f)
+	fn()
 	return true
 }
 
@@ -385,25 +387,13 @@ func (c *conn) expire() {
 		c.abort()
 	default:
 		f := c.beginFlow(c.gc.OutboundBuffered())
-		ok := c.callTimeout(f)
-		if !ok {
+		if !c.guarded(func() { c.sess.Timeout(c.phase, f) }) {
 			c.abort()
 			return
 		}
 		f.Close = true
 		c.finish(f, nil, 0)
 	}
-}
-
-func (c *conn) callTimeout(f *codec.Flow) (ok bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			c.sessionPanic(p)
-			ok = false
-		}
-	}()
-	c.sess.Timeout(c.phase, f)
-	return true
 }
 
 // startClose begins a graceful close: drop the input, send the output,
@@ -481,14 +471,7 @@ func (c *conn) onClose() {
 	l.wheel.remove(c)
 	l.unlink(c)
 	c.dropCarry()
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				c.sessionPanic(p)
-			}
-		}()
-		c.sess.Close()
-	}()
+	c.guarded(c.sess.Close)
 	if c.announced {
 		c.notify(handlers.StateClosed)
 	}

@@ -82,16 +82,8 @@ func (c *conn) notify(st handlers.ConnState) {
 	fn(c, st)
 }
 
-func (c *conn) newSession(cd codec.Codec) (ok bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			c.l.stats.panics.Add(1)
-			c.l.srv.log.Error("reactor: codec NewSession panicked", "panic", p, "stack", string(debug.Stack()))
-			ok = false
-		}
-	}()
-	c.sess = cd.NewSession(c)
-	return c.sess != nil
+func (c *conn) newSession(cd codec.Codec) bool {
+	return c.guarded(func() { c.sess = cd.NewSession(c) }) && c.sess != nil
 }
 
 func (h *handler) OnClose(gc gnet.Conn, _ error) gnet.Action {
