@@ -114,6 +114,12 @@ type Flow struct {
 	Need int
 	// Phase is set by the session: where the connection stands now.
 	Phase Phase
+	// Busy is set by the session while work it handed off is pending but
+	// input is still served (MessagePack-RPC and Cocaine answer calls as
+	// they complete). A busy connection in PhaseIdle is not idle: no idle
+	// timeout runs and a drain waits for it. The session clears it from the
+	// Post that delivers the last pending answer.
+	Busy bool
 	// Requests, Errors and Panics count what the call did: frames served,
 	// protocol errors answered (malformed input, limits, timeouts) and
 	// handler panics recovered. The reactor adds them to the loop's counters.
@@ -132,6 +138,20 @@ type Env struct {
 	Loops int
 	// Logger receives the codec's log lines; never nil.
 	Logger *slog.Logger
+	// Pool runs blocking handlers (see [handlers.Blocker] and
+	// [handlers.BlockingMethod]) off the event loops. A codec given a nil
+	// Pool answers every blocking handler as if the pool were full.
+	Pool Pool
+}
+
+// Pool is the engine's bounded offload pool.
+type Pool interface {
+	// Go runs fn on a worker goroutine and reports true, or reports false
+	// at once, without running fn, when every worker is busy and the queue
+	// is full, or when the engine has stopped. It may be called from any
+	// goroutine. fn hands its result back with [Conn.Post]; it should
+	// recover its own panics (the pool recovers and logs the rest).
+	Go(fn func()) bool
 }
 
 // Limits bound the input of one connection. A zero field takes the default

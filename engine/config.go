@@ -50,6 +50,13 @@ type Config struct {
 	// 100 header fields, body 4 MiB, msgpack frame 1 MiB (defaults).
 	Limits codec.Limits
 
+	// OffloadWorkers is the number of goroutines that run blocking handlers
+	// (handlers.Blocking, handlers.BlockingMethod); default 64.
+	// OffloadQueue is how many blocking calls may wait for a worker; default
+	// 1024. Past both, a blocking call is answered at once with HTTP 503 or
+	// the RPC error "busy" (handlers.CodeBusy).
+	OffloadWorkers, OffloadQueue int
+
 	// ConnState, when set, is called on a connection's event loop when it
 	// opens and when it closes; it must not block. The Conn it gets is the
 	// one handlers see (addresses, loop, per-connection value).

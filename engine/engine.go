@@ -9,12 +9,14 @@ import (
 	"net/url"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/automaxprocs/maxprocs"
 
 	"github.com/tokamak-io/tokamak/codec"
 	"github.com/tokamak-io/tokamak/handlers"
+	"github.com/tokamak-io/tokamak/internal/offload"
 	"github.com/tokamak-io/tokamak/reactor"
 )
 
@@ -28,6 +30,7 @@ type Engine struct {
 	log    *slog.Logger
 	reg    *handlers.Registry
 	srv    *reactor.Server
+	pool   atomic.Pointer[offload.Pool] // while Run runs
 	loops  int
 	mu     sync.Mutex
 	codecs map[string]codec.Codec
@@ -46,6 +49,12 @@ func New(cfg Config) *Engine {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
 	cfg.Limits = cfg.Limits.WithDefaults()
+	if cfg.OffloadWorkers <= 0 {
+		cfg.OffloadWorkers = 64
+	}
+	if cfg.OffloadQueue <= 0 {
+		cfg.OffloadQueue = 1024
+	}
 	loops := cfg.Loops
 	if loops <= 0 {
 		maxprocsOnce.Do(func() { _, _ = maxprocs.Set(maxprocs.Logger(func(string, ...any) {})) })
@@ -69,6 +78,7 @@ func New(cfg Config) *Engine {
 		HighWater:        cfg.HighWater,
 		LowWater:         cfg.LowWater,
 		MaxInboundPaused: cfg.MaxInboundPaused,
+		MaxInboundWait:   maxInboundWait(cfg),
 		ConnState:        cfg.ConnState,
 		Logger:           cfg.Logger,
 	})
@@ -116,7 +126,7 @@ func (e *Engine) Listen(rawURL string) (net.Addr, error) {
 		if err != nil {
 			return nil, fmt.Errorf("engine: listen %q: %w", rawURL, err)
 		}
-		cd, err = f(codec.Env{Handlers: e.reg, Limits: e.cfg.Limits, Loops: e.loops, Logger: e.log})
+		cd, err = f(codec.Env{Handlers: e.reg, Limits: e.cfg.Limits, Loops: e.loops, Logger: e.log, Pool: enginePool{e}})
 		if err != nil {
 			return nil, fmt.Errorf("engine: listen %q: %w", rawURL, err)
 		}
@@ -154,6 +164,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.ran = true
 	e.mu.Unlock()
 	e.reg.Freeze()
+	pool := offload.New(e.cfg.OffloadWorkers, e.cfg.OffloadQueue, e.log)
+	e.pool.Store(pool)
+	defer func() {
+		e.pool.Store(nil)
+		pool.Close()
+	}()
 
 	errc := make(chan error, 1)
 	go func() { errc <- e.srv.Run() }()
@@ -190,3 +206,20 @@ func (e *Engine) Stats() handlers.Stats { return e.srv.Stats() }
 
 // MaxConns returns the connection cap in force once Run has started.
 func (e *Engine) MaxConns() int { return e.srv.MaxConns() }
+
+// enginePool is the codecs' view of the offload pool, which exists only
+// while Run runs.
+type enginePool struct{ e *Engine }
+
+func (p enginePool) Go(fn func()) bool {
+	pool := p.e.pool.Load()
+	return pool != nil && pool.Go(fn)
+}
+
+// maxInboundWait lets one whole request of the largest size the limits
+// allow wait behind a request on the offload pool.
+func maxInboundWait(cfg Config) int {
+	l := cfg.Limits
+	whole := int64(l.MaxRequestLine) + int64(l.MaxHeaderBytes) + l.MaxBody
+	return int(min(max(whole, int64(cfg.MaxInboundPaused)), 1<<30))
+}

@@ -64,6 +64,10 @@ type Registry struct {
 	methods []methodBit
 
 	notAllowed, options Handler // bound to this registry, for the Allow header
+
+	rpc            map[string]Method        // unary methods by name
+	streams        map[string]StreamHandler // stream handlers by event
+	streamFallback StreamHandler            // the "*" stream handler
 }
 
 // route is one pattern and its handlers.
@@ -122,8 +126,10 @@ func (n *node) child(seg []byte) *node {
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
 	r := &Registry{
-		exact:  make(map[string]*route),
-		shapes: make(map[string]*route),
+		exact:   make(map[string]*route),
+		shapes:  make(map[string]*route),
+		rpc:     make(map[string]Method),
+		streams: make(map[string]StreamHandler),
 	}
 	r.notAllowed = &allowHandler{reg: r, status: 405}
 	r.options = &allowHandler{reg: r, status: 204}
@@ -148,9 +154,7 @@ func (r *Registry) HandleFunc(method, pattern string, f func(w *Response, req *R
 // names, more than [MaxParams] parameters, more than 64 distinct methods in
 // the registry, or a call after [Registry.Freeze].
 func (r *Registry) Handle(method, pattern string, h Handler) {
-	if r.frozen {
-		panic("handlers: registration after the engine started")
-	}
+	r.checkOpen()
 	if h == nil {
 		panic(fmt.Sprintf("handlers: nil handler for %s", describe(method, pattern)))
 	}

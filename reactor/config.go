@@ -44,9 +44,14 @@ type Config struct {
 	// defaults 256 KiB and 64 KiB.
 	HighWater, LowWater int
 	// MaxInboundPaused: a connection whose input grows past this while it is
-	// paused (by HighWater, or while it waits for handed-off work) is closed;
-	// default 1 MiB.
+	// paused by HighWater is closed; default 1 MiB.
 	MaxInboundPaused int
+	// MaxInboundWait: a connection whose input grows past this while its
+	// session waits for handed-off work (codec.PhaseWait: an HTTP request
+	// on the offload pool, with more pipelined behind it) is closed; default
+	// MaxInboundPaused. The engine sets it so that one whole request of the
+	// largest size its limits allow can wait.
+	MaxInboundWait int
 
 	// ConnState, when set, is called on the connection's loop when a
 	// connection opens (after its session is made) and when it closes. It
@@ -87,6 +92,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxInboundPaused <= 0 {
 		c.MaxInboundPaused = 1 << 20
+	}
+	if c.MaxInboundWait <= 0 {
+		c.MaxInboundWait = c.MaxInboundPaused
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

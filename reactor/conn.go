@@ -39,6 +39,7 @@ type conn struct {
 	paused    bool // output above the high-water mark: input waits
 	watched   bool // in l.watch
 	announced bool // ConnState was told StateOpen
+	busy      bool // the session has handed-off work pending (codec.Flow.Busy)
 	closed    atomic.Bool
 
 	// carry holds input the session left unconsumed, when there is any.
@@ -212,9 +213,14 @@ func (c *conn) dropCarry() {
 	}
 }
 
-// boundPaused closes a paused connection whose input keeps growing.
+// boundPaused closes a paused or waiting connection whose input keeps
+// growing.
 func (c *conn) boundPaused() gnet.Action {
-	if n := c.buffered(); n > c.l.srv.cfg.MaxInboundPaused {
+	limit := c.l.srv.cfg.MaxInboundPaused
+	if c.phase == codec.PhaseWait {
+		limit = c.l.srv.cfg.MaxInboundWait
+	}
+	if n := c.buffered(); n > limit {
 		c.l.srv.log.Warn("reactor: closing a connection that keeps sending while its output is not read",
 			"remote", c.gc.RemoteAddr(), "inbound", n, "outbound", c.gc.OutboundBuffered())
 		c.l.stats.errors.Add(1)
@@ -257,7 +263,7 @@ func (c *conn) beginFlow(ob int) *codec.Flow {
 	f.Out = f.Out[:0]
 	f.Limit = max(c.l.srv.cfg.HighWater-ob, 1)
 	f.Draining = c.l.srv.draining.Load()
-	f.Close, f.Need, f.Phase = false, 0, c.phase
+	f.Close, f.Need, f.Phase, f.Busy = false, 0, c.phase, c.busy
 	f.Requests, f.Errors, f.Panics = 0, 0, 0
 	return f
 }
@@ -309,6 +315,10 @@ func (c *conn) finish(f *codec.Flow, in []byte, consumed int) bool {
 	}
 	c.consume(in, consumed)
 	c.need = f.Need
+	if c.busy && !f.Busy {
+		c.idleSince = c.l.srv.now() // idle from now, not from before the work
+	}
+	c.busy = f.Busy
 	c.setPhase(f.Phase, consumed > 0)
 	return true
 }
@@ -325,7 +335,9 @@ func (c *conn) setPhase(p codec.Phase, fresh bool) {
 		if c.phase != codec.PhaseIdle {
 			c.idleSince = now
 		}
-		d = now + int64(s.cfg.IdleTimeout)
+		if !c.busy { // a busy connection waits for its handed-off work
+			d = now + int64(s.cfg.IdleTimeout)
+		}
 	case codec.PhaseHead:
 		if c.phase != codec.PhaseHead || fresh {
 			c.headStart = now

@@ -135,7 +135,7 @@ func (l *loop) drainSweep() {
 	quietSince := l.srv.now() - 2*int64(l.srv.cfg.Tick) // the clock is one tick coarse
 	for c := l.conns; c != nil; {
 		next := c.lnext
-		if c.state == stateOpen && c.phase == codec.PhaseIdle && c.idleSince <= quietSince && c.quiet() {
+		if c.state == stateOpen && c.phase == codec.PhaseIdle && !c.busy && c.idleSince <= quietSince && c.quiet() {
 			c.startClose()
 		}
 		c = next

@@ -1,0 +1,69 @@
+// Package rpccall runs unary RPC methods for the codecs that carry them
+// (MessagePack-RPC, Cocaine, the HTTP bridge): on the event loop with the
+// panic recovered and the result checked, or on the offload pool with the
+// answer posted back to the connection's loop.
+package rpccall
+
+import (
+	"github.com/tokamak-io/tokamak/codec"
+	"github.com/tokamak-io/tokamak/codec/mpack"
+	"github.com/tokamak-io/tokamak/handlers"
+)
+
+// resultLimits bound a method's result: it is our own output, so only its
+// well-formedness matters, not the peer's frame budget.
+var resultLimits = mpack.Limits{MaxFrame: mpack.MaxFrameLimit, MaxDepth: mpack.MaxDepthLimit}
+
+// Serve calls m for c on the current goroutine. A panic is recovered and
+// returned (for the caller to log and count), and w then holds the error
+// [handlers.CodeInternal]; so does w when the method set a result that is
+// not exactly one msgpack value. It allocates nothing when the method
+// does not.
+func Serve(m handlers.Method, w *handlers.Reply, c *handlers.Call) (panicked any) {
+	if panicked = call(m, w, c); panicked != nil {
+		w.Reset()
+		w.SetError(handlers.CodeInternal, "internal error")
+		return panicked
+	}
+	if _, _, failed := w.Err(); failed {
+		return nil
+	}
+	if res := w.Result(); len(res) > 0 {
+		if n, err := mpack.Walk(res, resultLimits); err != nil || n != len(res) {
+			w.SetError(handlers.CodeInternal, "internal error: the method's result is not one msgpack value")
+		}
+	}
+	return nil
+}
+
+func call(m handlers.Method, w *handlers.Reply, c *handlers.Call) (panicked any) {
+	defer func() { panicked = recover() }()
+	m.ServeRPC(w, c)
+	return nil
+}
+
+// Done receives the answer of an offloaded call on the connection's event
+// loop, with f the flow of that Post (see [codec.Conn.Post]). w and its
+// buffers are valid during the call only. panicked is the method's
+// recovered panic, or nil.
+type Done func(f *codec.Flow, w *handlers.Reply, panicked any)
+
+// Offload runs m on pool for a call of method with params, both copied
+// first, then hands the reply to done on conn's loop. It reports false at
+// once, running nothing, when the pool is full or absent: answer
+// [handlers.CodeBusy]. done is not called when the connection closes first
+// (Post drops it), so whatever done would release, the session's Close
+// must release too.
+func Offload(pool codec.Pool, conn codec.Conn, m handlers.Method, method, params []byte, done Done) bool {
+	if pool == nil {
+		return false
+	}
+	buf := make([]byte, 0, len(method)+len(params))
+	buf = append(append(buf, method...), params...)
+	c := &handlers.Call{Method: buf[:len(method):len(method)], Params: buf[len(method):], Conn: conn}
+	return pool.Go(func() {
+		w := new(handlers.Reply)
+		p := Serve(m, w, c)
+		conn.Post(func(f *codec.Flow) { done(f, w, p) })
+	})
+}
