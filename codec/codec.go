@@ -2,6 +2,7 @@ package codec
 
 import (
 	"log/slog"
+	"net"
 
 	"github.com/tokamak-io/tokamak/handlers"
 )
@@ -138,10 +139,21 @@ type Env struct {
 	Loops int
 	// Logger receives the codec's log lines; never nil.
 	Logger *slog.Logger
+	// Listeners reports the engine's listeners, in the order they were
+	// added, with the scheme of the codec each serves: a directory service
+	// such as Cocaine's locator advertises them. It may be called from any
+	// goroutine; it is nil when the codec was built outside an engine.
+	Listeners func() []Listener
 	// Pool runs blocking handlers (see [handlers.Blocker] and
 	// [handlers.BlockingMethod]) off the event loops. A codec given a nil
 	// Pool answers every blocking handler as if the pool were full.
 	Pool Pool
+}
+
+// Listener is one of the engine's listeners.
+type Listener struct {
+	Scheme string   // the codec's scheme, as in the listen URL ("http", "cocaine")
+	Addr   net.Addr // the bound address
 }
 
 // Pool is the engine's bounded offload pool.

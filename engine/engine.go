@@ -35,6 +35,7 @@ type Engine struct {
 	mu     sync.Mutex
 	codecs map[string]codec.Codec
 	addrs  []net.Addr
+	lns    []codec.Listener
 	ran    bool
 }
 
@@ -126,7 +127,7 @@ func (e *Engine) Listen(rawURL string) (net.Addr, error) {
 		if err != nil {
 			return nil, fmt.Errorf("engine: listen %q: %w", rawURL, err)
 		}
-		cd, err = f(codec.Env{Handlers: e.reg, Limits: e.cfg.Limits, Loops: e.loops, Logger: e.log, Pool: enginePool{e}})
+		cd, err = f(codec.Env{Handlers: e.reg, Limits: e.cfg.Limits, Loops: e.loops, Logger: e.log, Pool: enginePool{e}, Listeners: e.listeners})
 		if err != nil {
 			return nil, fmt.Errorf("engine: listen %q: %w", rawURL, err)
 		}
@@ -137,6 +138,7 @@ func (e *Engine) Listen(rawURL string) (net.Addr, error) {
 		return nil, fmt.Errorf("engine: listen %q: %w", rawURL, err)
 	}
 	e.addrs = append(e.addrs, addr)
+	e.lns = append(e.lns, codec.Listener{Scheme: u.Scheme, Addr: addr})
 	return addr, nil
 }
 
@@ -222,4 +224,11 @@ func maxInboundWait(cfg Config) int {
 	l := cfg.Limits
 	whole := int64(l.MaxRequestLine) + int64(l.MaxHeaderBytes) + l.MaxBody
 	return int(min(max(whole, int64(cfg.MaxInboundPaused)), 1<<30))
+}
+
+// listeners implements codec.Env.Listeners.
+func (e *Engine) listeners() []codec.Listener {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]codec.Listener(nil), e.lns...)
 }
