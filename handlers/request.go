@@ -125,3 +125,60 @@ var lower = func() (t [256]byte) {
 	}
 	return t
 }()
+
+// Clone returns a deep copy of r whose views point into one buffer of its
+// own, so that it stays valid after the handler call (codecs use it to hand
+// a request to the offload pool). Conn is kept as is.
+func (r *Request) Clone() *Request {
+	n := len(r.Method) + len(r.Target) + len(r.Path) + len(r.Query) + len(r.Proto) +
+		len(r.Host) + len(r.Body)
+	for _, h := range r.Headers {
+		n += len(h.Name) + len(h.Value)
+	}
+	for _, h := range r.Trailers {
+		n += len(h.Name) + len(h.Value)
+	}
+	for i := 0; i < r.nparams; i++ {
+		n += len(r.params[i].value)
+	}
+	buf := make([]byte, 0, n)
+	cp := func(b []byte) []byte {
+		if b == nil {
+			return nil
+		}
+		start := len(buf)
+		buf = append(buf, b...)
+		return buf[start:len(buf):len(buf)]
+	}
+	fields := func(hs []Header) []Header {
+		if hs == nil {
+			return nil
+		}
+		out := make([]Header, len(hs))
+		for i, h := range hs {
+			out[i] = Header{cp(h.Name), cp(h.Value)}
+		}
+		return out
+	}
+	c := &Request{
+		Method:     cp(r.Method),
+		Target:     cp(r.Target),
+		Path:       cp(r.Path),
+		Query:      cp(r.Query),
+		Proto:      cp(r.Proto),
+		ProtoMajor: r.ProtoMajor,
+		ProtoMinor: r.ProtoMinor,
+		Host:       cp(r.Host),
+		Headers:    fields(r.Headers),
+		Trailers:   fields(r.Trailers),
+		Body:       cp(r.Body),
+		Close:      r.Close,
+		Conn:       r.Conn,
+		nparams:    r.nparams,
+		allow:      r.allow,
+	}
+	for i := 0; i < r.nparams; i++ {
+		c.params[i] = param{r.params[i].name, cp(r.params[i].value)}
+	}
+	return c
+}

@@ -16,6 +16,7 @@ type Codec struct {
 	p     *Parser
 	reg   *handlers.Registry
 	log   *slog.Logger
+	pool  codec.Pool // runs blocking handlers; nil: they are answered 503
 	loops []*loop // by event loop; each slot is touched by its loop only
 }
 
@@ -49,6 +50,7 @@ func New(env codec.Env) (codec.Codec, error) {
 		p:     NewParser(env.Limits),
 		reg:   env.Handlers,
 		log:   log,
+		pool:  env.Pool,
 		loops: make([]*loop, max(env.Loops, 1)),
 	}, nil
 }

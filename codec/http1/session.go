@@ -40,7 +40,9 @@ func (s *session) Serve(in []byte, f *codec.Flow) int {
 			return off
 		}
 		n, done := s.serveOne(in[off:], f)
-		if !done || f.Close {
+		if !done || f.Close || f.Phase == codec.PhaseWait {
+			// PhaseWait: a request went to the offload pool. What
+			// follows waits for its response, to keep the order.
 			return off + n
 		}
 		off += n
@@ -165,6 +167,8 @@ func (s *session) stop(err error, buf []byte, f *codec.Flow) int {
 
 // dispatch routes req, calls its handler and appends the response. last
 // marks the last request served before the connection closes for a drain.
+// A blocking handler goes to the offload pool instead: f.Phase is then
+// PhaseWait, and its response comes later through Post.
 func (s *session) dispatch(req *handlers.Request, f *codec.Flow, last bool) {
 	l := s.l
 	w := &l.w
@@ -172,15 +176,34 @@ func (s *session) dispatch(req *handlers.Request, f *codec.Flow, last bool) {
 	req.Conn = s.conn
 	req.Close = req.Close || last
 	h := s.c.reg.Route(req)
-	v, panicked := call(h, w, req)
-	req.Conn = nil
 	f.Requests++
+	keepAlive := s.head.KeepAlive
+	if handlers.Blocks(h, req) {
+		if s.offload(h, req, keepAlive) {
+			f.Phase = codec.PhaseWait
+			req.Conn = nil
+			return
+		}
+		busy(w)
+		s.respond(f, w, req, keepAlive, false)
+	} else {
+		v, panicked := call(h, w, req)
+		if panicked {
+			s.handlerPanic(v, req, f)
+		}
+		s.respond(f, w, req, keepAlive, panicked)
+	}
+	req.Conn = nil
+	if cap(w.Body()) > maxKeptBody {
+		*w = handlers.Response{}
+	}
+}
+
+// respond appends the response w to req, or a 500 when the handler
+// panicked or set an invalid status.
+func (s *session) respond(f *codec.Flow, w *handlers.Response, req *handlers.Request, keepAlive, panicked bool) {
 	switch {
 	case panicked:
-		f.Panics++
-		s.c.log.Error("http1: handler panic", "panic", v, "method", string(req.Method),
-			"path", string(req.Path), "stack", string(debug.Stack()))
-		w.Reset()
 		f.Out = AppendError(f.Out, 500, msgPanic)
 		f.Close = true
 	case !validStatus(w.Status()):
@@ -192,25 +215,69 @@ func (s *session) dispatch(req *handlers.Request, f *codec.Flow, last bool) {
 		case req.Close || w.WantsClose():
 			conn = connClose
 			f.Close = true
-		case s.head.KeepAlive:
+		case keepAlive:
 			conn = connKeepAlive
 		}
 		f.Out = appendResponse(f.Out, w, string(req.Method) == "HEAD", conn)
 	}
-	if cap(w.Body()) > maxKeptBody {
-		*w = handlers.Response{}
+}
+
+// handlerPanic logs and counts a handler's panic; the connection closes
+// after the 500 that respond sends.
+func (s *session) handlerPanic(p *handlerPanic, req *handlers.Request, f *codec.Flow) {
+	f.Panics++
+	s.c.log.Error("http1: handler panic", "panic", p.v, "method", string(req.Method),
+		"path", string(req.Path), "stack", string(p.stack))
+}
+
+// offload runs h for a copy of req on the pool and reports whether the
+// pool took it. The response is appended by a Post, which also ends
+// PhaseWait so that the requests behind it are served.
+func (s *session) offload(h handlers.Handler, req *handlers.Request, keepAlive bool) bool {
+	if s.c.pool == nil {
+		return false
 	}
+	r := req.Clone()
+	conn := s.conn
+	return s.c.pool.Go(func() {
+		w := new(handlers.Response)
+		v, panicked := call(h, w, r)
+		conn.Post(func(f *codec.Flow) {
+			f.Phase = codec.PhaseIdle
+			if panicked {
+				s.handlerPanic(v, r, f)
+			}
+			s.respond(f, w, r, keepAlive, panicked)
+		})
+	})
+}
+
+// busy answers a blocking request that the full offload pool could not
+// take: 503, and the client may try again.
+func busy(w *handlers.Response) {
+	w.Reset()
+	w.SetStatus(503)
+	w.Header("Retry-After", "1")
+	w.SetContentType("text/plain; charset=utf-8")
+	w.WriteString("503 Service Unavailable: busy\n")
 }
 
 // call runs the handler and recovers its panic.
-func call(h handlers.Handler, w *handlers.Response, r *handlers.Request) (v any, panicked bool) {
+// The panic comes back as a value with the stack where it happened, for
+// the log line.
+func call(h handlers.Handler, w *handlers.Response, r *handlers.Request) (p *handlerPanic, panicked bool) {
 	defer func() {
-		if v = recover(); v != nil {
-			panicked = true
+		if v := recover(); v != nil {
+			p, panicked = &handlerPanic{v, debug.Stack()}, true
 		}
 	}()
 	h.ServeHTTP(w, r)
 	return nil, false
+}
+
+type handlerPanic struct {
+	v     any
+	stack []byte
 }
 
 // Timeout answers 408 when a request was partly received; an idle
