@@ -17,7 +17,7 @@ type Codec struct {
 	reg   *handlers.Registry
 	log   *slog.Logger
 	pool  codec.Pool // runs blocking handlers; nil: they are answered 503
-	loops []*loop // by event loop; each slot is touched by its loop only
+	loops []*loop    // by event loop; each slot is touched by its loop only
 }
 
 // loop is the scratch space of one event loop: the request being served,
