@@ -77,3 +77,8 @@ var jsonSafe = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// AppendJSONString appends s to dst as a JSON string literal, escaped as
+// the /echo built-in escapes (see [RegisterBuiltins]). It does not
+// allocate beyond growing dst.
+func AppendJSONString(dst, s []byte) []byte { return appendJSONString(dst, s) }

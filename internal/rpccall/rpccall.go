@@ -5,6 +5,9 @@
 package rpccall
 
 import (
+	"fmt"
+	"runtime/debug"
+
 	"github.com/tokamak-io/tokamak/codec"
 	"github.com/tokamak-io/tokamak/codec/mpack"
 	"github.com/tokamak-io/tokamak/handlers"
@@ -15,7 +18,8 @@ import (
 var resultLimits = mpack.Limits{MaxFrame: mpack.MaxFrameLimit, MaxDepth: mpack.MaxDepthLimit}
 
 // Serve calls m for c on the current goroutine. A panic is recovered and
-// returned (for the caller to log and count), and w then holds the error
+// returned as a [*Panic] (for the caller to log and count), and w then
+// holds the error
 // [handlers.CodeInternal]; so does w when the method set a result that is
 // not exactly one msgpack value. It allocates nothing when the method
 // does not.
@@ -37,10 +41,23 @@ func Serve(m handlers.Method, w *handlers.Reply, c *handlers.Call) (panicked any
 }
 
 func call(m handlers.Method, w *handlers.Reply, c *handlers.Call) (panicked any) {
-	defer func() { panicked = recover() }()
+	defer func() {
+		if v := recover(); v != nil {
+			panicked = &Panic{Value: v, Stack: debug.Stack()}
+		}
+	}()
 	m.ServeRPC(w, c)
 	return nil
 }
+
+// Panic is a method's recovered panic with the stack where it happened.
+type Panic struct {
+	Value any
+	Stack []byte
+}
+
+// String formats the value then the stack, for a log line.
+func (p *Panic) String() string { return fmt.Sprintf("%v\n\n%s", p.Value, p.Stack) }
 
 // Done receives the answer of an offloaded call on the connection's event
 // loop, with f the flow of that Post (see [codec.Conn.Post]). w and its
