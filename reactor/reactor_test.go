@@ -23,12 +23,16 @@ import (
 //	big N    → N bytes of 'x', then close
 //	close    → "bye\n", then close
 //	async X  → "X\n" from another goroutine, through Post
+//	later D X → "X\n" after D ms through Post, serving on meanwhile (Busy)
 //	panic    → the session panics
 //
 // A timeout answers "timeout <phase>\n"; while draining every reply closes.
 type lineCodec struct{}
 
-type lineSession struct{ c codec.Conn }
+type lineSession struct {
+	c       codec.Conn
+	pending int // "later" answers not posted yet
+}
 
 func (lineCodec) NewSession(c codec.Conn) codec.Session { return &lineSession{c: c} }
 
@@ -71,6 +75,21 @@ func (s *lineSession) Serve(in []byte, f *codec.Flow) int {
 				})
 			}()
 			return n
+		case "later":
+			ms, x, _ := strings.Cut(arg, " ")
+			d, _ := strconv.Atoi(ms)
+			s.pending++
+			f.Busy = true
+			go func() {
+				time.Sleep(time.Duration(d) * time.Millisecond)
+				s.c.Post(func(f *codec.Flow) {
+					f.Out = append(f.Out, x+"\n"...)
+					s.pending--
+					f.Busy = s.pending > 0
+					f.Close = f.Draining && !f.Busy
+				})
+			}()
+			continue
 		case "panic":
 			panic("session bug")
 		default:
@@ -409,5 +428,43 @@ func TestLargeReplyThenPipelinedInput(t *testing.T) {
 	}
 	if l, err := br.ReadString('\n'); err != nil || l != "after\n" {
 		t.Fatalf("then %q, %v; want %q", l, err, "after\n")
+	}
+}
+
+// A connection with answers still out is not idle: the idle timeout does
+// not close it and a drain waits for the answers.
+func TestBusyConnectionIsNotIdle(t *testing.T) {
+	srv, addr := startLine(t, Config{IdleTimeout: 200 * time.Millisecond})
+	c := dialLine(t, addr)
+	io.WriteString(c, "later 700 first\necho now\n")
+	br := bufio.NewReader(c)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if line, err := br.ReadString('\n'); line != "now\n" {
+		t.Fatalf("got %q, %v: input is served while a call is out", line, err)
+	}
+	if line, err := br.ReadString('\n'); line != "first\n" {
+		t.Fatalf("got %q, %v, want the late answer: the idle timeout closed a busy connection", line, err)
+	}
+	// Idle again: the idle timeout applies.
+	if b, err := io.ReadAll(br); err != nil || string(b) != "timeout idle\n" {
+		t.Fatalf("after the idle timeout: %q, %v, want its answer and EOF", b, err)
+	}
+	c.Close() // the server lingers for our FIN
+
+	c2 := dialLine(t, addr)
+	io.WriteString(c2, "later 500 last\n")
+	time.Sleep(50 * time.Millisecond)
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		shut <- srv.Shutdown(ctx)
+	}()
+	if b := readUntilEOF(t, c2, 5*time.Second); string(b) != "last\n" {
+		t.Fatalf("got %q, want the answer before the drain closes the connection", b)
+	}
+	c2.Close()
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
 	}
 }
