@@ -341,3 +341,17 @@ func TestStreamHTTPFailures(t *testing.T) {
 		})
 	}
 }
+
+// The bytes of docs/protocols.md.
+func TestStreamHTTPGolden(t *testing.T) {
+	req := &handlers.Request{Method: []byte("GET"), Target: []byte("/app/x"), ProtoMinor: 1,
+		Headers: []handlers.Header{{Name: []byte("Host"), Value: []byte("x")}}}
+	want := unhexT(t, "95 a3 474554 a6 2f6170702f78 a3 312e31 91 92 a4 486f7374 a1 78 c4 00")
+	if got := appendRequestChunk(nil, req); !bytes.Equal(got, want) {
+		t.Errorf("request chunk: got % x, want % x", got, want)
+	}
+	want = unhexT(t, "92 cc c8 91 92 ac 436f6e74656e742d54797065 aa 746578742f706c61696e")
+	if got := headChunk(200, "Content-Type", "text/plain"); !bytes.Equal(got, want) {
+		t.Errorf("head chunk: got % x, want % x", got, want)
+	}
+}
