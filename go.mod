@@ -4,6 +4,7 @@ go 1.26
 
 require (
 	github.com/panjf2000/gnet/v2 v2.10.0
+	github.com/ugorji/go/codec v1.3.2
 	github.com/valyala/bytebufferpool v1.0.0
 	github.com/vmihailenco/msgpack/v5 v5.4.1
 	go.uber.org/automaxprocs v1.6.0
