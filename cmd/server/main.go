@@ -1,6 +1,6 @@
 // Command server runs tokamak with its built-in handlers.
 //
-//	go run ./cmd/server            # HTTP on :8080
+//	go run ./cmd/server            # HTTP :8080, Cocaine :10054 (locator :10053), MessagePack-RPC :9090
 //	go run ./cmd/server -h         # every flag
 //
 // It stays in the foreground; SIGTERM or SIGINT drains it gracefully.
@@ -17,9 +17,12 @@ import (
 	"syscall"
 
 	"github.com/tokamak-io/tokamak/codec"
-	_ "github.com/tokamak-io/tokamak/codec/http1" // the "http" codec
+	_ "github.com/tokamak-io/tokamak/codec/cocaine"    // "cocaine", "cocaine-v11", "cocaine-locator"
+	_ "github.com/tokamak-io/tokamak/codec/http1"      // "http"
+	_ "github.com/tokamak-io/tokamak/codec/msgpackrpc" // "msgpackrpc"
 	"github.com/tokamak-io/tokamak/engine"
 	"github.com/tokamak-io/tokamak/handlers"
+	"github.com/tokamak-io/tokamak/rpc"
 )
 
 func main() {
@@ -36,12 +39,20 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(out)
 	var (
-		cfg      engine.Config
-		httpAddr string
-		logLevel slog.Level
-		maxBody  int64
+		cfg        engine.Config
+		httpAddr   string
+		cocaine    string
+		cocaineV11 bool
+		locator    string
+		msgpackrpc string
+		logLevel   slog.Level
+		maxBody    int64
 	)
 	fs.StringVar(&httpAddr, "http", ":8080", "HTTP/1.1 listen address `host:port`; empty disables it")
+	fs.StringVar(&cocaine, "cocaine", ":10054", "Cocaine v0.12 listen address `host:port`; empty disables it")
+	fs.BoolVar(&cocaineV11, "cocaine-v11", false, "speak the older Cocaine v0.11 frame order [type, session, args] on the -cocaine listener")
+	fs.StringVar(&locator, "locator", ":10053", "Cocaine locator listen address `host:port`; empty disables it")
+	fs.StringVar(&msgpackrpc, "msgpackrpc", ":9090", "MessagePack-RPC listen address `host:port`; empty disables it")
 	fs.IntVar(&cfg.Loops, "loops", 0, "event loops; 0 = GOMAXPROCS (from the cgroup CPU quota when set)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "cap on open connections; 0 = the descriptor limit less a reserve")
 	fs.DurationVar(&cfg.HeaderTimeout, "header-timeout", 0, "time allowed for a request head, from its first byte; 0 = 10s")
@@ -57,9 +68,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&cfg.Limits.MaxHeaderBytes, "max-header-bytes", 0, "largest header section in bytes (431 past it); 0 = 64 KiB")
 	fs.IntVar(&cfg.Limits.MaxHeaders, "max-headers", 0, "most header fields (431 past it); 0 = 100")
 	fs.Int64Var(&maxBody, "max-body", 0, "largest request body in bytes (413 past it); 0 = 4 MiB")
+	fs.IntVar(&cfg.Limits.MaxFrame, "max-frame", 0, "largest msgpack frame in bytes (MessagePack-RPC, Cocaine); 0 = 1 MiB")
+	fs.IntVar(&cfg.OffloadWorkers, "offload-workers", 0, "goroutines running blocking handlers; 0 = 64")
+	fs.IntVar(&cfg.OffloadQueue, "offload-queue", 0, "blocking calls that may wait for a worker before callers are told busy; 0 = 1024")
 	fs.TextVar(&logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: server [flags]\n\nServes tokamak's built-in handlers (/plaintext, /json, /echo, /healthz, /stats).\nCodecs compiled in: %v\n\nFlags:\n", codec.Names())
+		fmt.Fprintf(fs.Output(), "Usage: server [flags]\n\nServes tokamak's built-in handlers: HTTP /plaintext, /json, /echo, /healthz, /stats and\nPOST /rpc/{method}; RPC methods echo and ping over MessagePack-RPC, Cocaine and HTTP.\nCodecs compiled in: %v\n\nFlags:\n", codec.Names())
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -77,8 +91,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 	e := engine.New(cfg)
 	handlers.RegisterBuiltins(e.Handlers(), e.Stats)
+	rpc.RegisterBuiltins(e.Handlers())
+	rpc.RegisterHTTP(e.Handlers())
+	cocaineScheme := "cocaine"
+	if cocaineV11 {
+		cocaineScheme = "cocaine-v11"
+	}
 	listeners := 0
-	for _, l := range []struct{ scheme, addr string }{{"http", httpAddr}} {
+	for _, l := range []struct{ scheme, addr string }{
+		{"http", httpAddr},
+		{cocaineScheme, cocaine},
+		{"cocaine-locator", locator},
+		{"msgpackrpc", msgpackrpc},
+	} {
 		if l.addr == "" {
 			continue
 		}

@@ -72,12 +72,12 @@ type postConn struct {
 }
 
 func (c *postConn) Post(fn func(*codec.Flow)) bool { c.posted <- fn; return true }
-func (*postConn) LocalAddr() net.Addr               { return nil }
-func (*postConn) RemoteAddr() net.Addr              { return nil }
-func (*postConn) Loop() int                         { return 0 }
-func (*postConn) Value() any                        { return nil }
-func (*postConn) SetValue(any)                      {}
-func (*postConn) EngineContext() context.Context    { return context.Background() }
+func (*postConn) LocalAddr() net.Addr              { return nil }
+func (*postConn) RemoteAddr() net.Addr             { return nil }
+func (*postConn) Loop() int                        { return 0 }
+func (*postConn) Value() any                       { return nil }
+func (*postConn) SetValue(any)                     {}
+func (*postConn) EngineContext() context.Context   { return context.Background() }
 
 func TestOffload(t *testing.T) {
 	conn := &postConn{posted: make(chan func(*codec.Flow), 1)}
