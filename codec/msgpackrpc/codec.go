@@ -21,18 +21,12 @@ type Codec struct {
 	loops []*loop // by event loop; each slot is touched by its loop only
 }
 
-// maxSpareWalkers bounds the Walkers a loop keeps for partly received
-// frames: past it they go to the garbage collector, so a burst of slow
-// clients does not pin 400 bytes each for good.
-const maxSpareWalkers = 64
-
 // loop is the scratch space of one event loop. One frame per loop is walked
 // and one call served at a time, so the sessions of a loop share it.
 type loop struct {
-	w     mpack.Walker // walks every frame that is not partly received
-	call  handlers.Call
-	reply handlers.Reply
-	spare []*mpack.Walker // free Walkers for sessions with a partial frame
+	walkers mpack.Walkers // shared, and lent to sessions with a partial frame
+	call    handlers.Call
+	reply   handlers.Reply
 }
 
 // New returns the MessagePack-RPC codec for env. It is registered as
@@ -76,31 +70,9 @@ func (c *Codec) NewSession(conn codec.Conn) codec.Session {
 }
 
 func newLoop(lim mpack.Limits) *loop {
-	return &loop{w: mpack.Walker{Limits: lim}}
-}
-
-// take returns a Walker for a session whose frame is partly received, with
-// the state of the shared one, which is reset for the next frame.
-func (l *loop) take() *mpack.Walker {
-	var w *mpack.Walker
-	if n := len(l.spare); n > 0 {
-		w = l.spare[n-1]
-		l.spare[n-1] = nil
-		l.spare = l.spare[:n-1]
-	} else {
-		w = new(mpack.Walker)
-	}
-	*w = l.w
-	l.w.Reset()
-	return w
-}
-
-// give takes back a Walker from a session.
-func (l *loop) give(w *mpack.Walker) {
-	if len(l.spare) < maxSpareWalkers {
-		w.Reset()
-		l.spare = append(l.spare, w)
-	}
+	l := new(loop)
+	l.walkers.SetLimits(lim)
+	return l
 }
 
 var (

@@ -26,10 +26,10 @@ type session struct {
 	c       *Codec
 	l       *loop
 	conn    codec.Conn
-	own     *mpack.Walker // the walk of a partly received frame, else nil
-	pending int           // offloaded calls whose answer has not come back
-	left    bool          // the last Serve left input unconsumed
-	broken  bool          // a malformed frame came: close once pending is 0
+	fr      mpack.Framer // the walk of a partly received frame
+	pending int          // offloaded calls whose answer has not come back
+	left    bool         // the last Serve left input unconsumed
+	broken  bool         // a malformed frame came: close once pending is 0
 }
 
 // Serve answers every complete frame at the start of in: non-blocking calls
@@ -52,17 +52,10 @@ func (s *session) Serve(in []byte, f *codec.Flow) int {
 			s.left = true
 			break
 		}
-		w := s.own
-		if w == nil {
-			w = &s.l.w
-		}
-		n, err := w.Walk(in[off:])
+		n, err := s.fr.Next(&s.l.walkers, in[off:])
 		if err == codec.ErrIncomplete {
 			// The next Serve resumes this walk: it gets the same bytes, and
 			// more, at the start of its input.
-			if s.own == nil {
-				s.own = s.l.take()
-			}
 			f.Phase = codec.PhaseHead
 			s.left = true
 			break
@@ -72,7 +65,6 @@ func (s *session) Serve(in []byte, f *codec.Flow) int {
 			off = len(in)
 			break
 		}
-		s.release()
 		frame := in[off : off+n]
 		off += n
 		if err := s.dispatch(frame, f); err != nil {
@@ -90,8 +82,8 @@ func (s *session) Serve(in []byte, f *codec.Flow) int {
 // from a broken or draining connection.
 func (s *session) settle(f *codec.Flow) {
 	f.Busy = s.pending > 0
-	if s.own != nil {
-		f.Need = s.own.Need() // the partial frame starts the unconsumed input
+	if s.fr.Partial() {
+		f.Need = s.fr.Need() // the partial frame starts the unconsumed input
 	}
 	// While draining, every frame received is answered: a partial one is
 	// waited for (within the header timeout), so close only when none is.
@@ -100,14 +92,9 @@ func (s *session) settle(f *codec.Flow) {
 	}
 }
 
-// release gives back the Walker of a partial frame, once the frame is
-// complete or can never be.
-func (s *session) release() {
-	if s.own != nil {
-		s.l.give(s.own)
-		s.own = nil
-	}
-}
+// release gives back the Walker of a partial frame, once the frame can
+// never be complete.
+func (s *session) release() { s.fr.Drop(&s.l.walkers) }
 
 // refuse handles a malformed frame: the answers before it are in f.Out;
 // nothing after it is read, and the connection closes once the pending
@@ -117,11 +104,7 @@ func (s *session) refuse(err error, f *codec.Flow) {
 		log.Debug("msgpackrpc: malformed frame; closing the connection", "err", err,
 			"remote", s.conn.RemoteAddr(), "pending", s.pending)
 	}
-	if s.own != nil {
-		s.release()
-	} else {
-		s.l.w.Reset()
-	}
+	s.release()
 	f.Errors++
 	f.Phase = codec.PhaseIdle
 	s.left = false
@@ -263,7 +246,7 @@ func appendReply(dst []byte, msgid uint32, w *handlers.Reply) []byte {
 // Timeout ends a connection whose frame did not arrive in time, or that
 // stayed idle: nothing can be answered without a msgid.
 func (s *session) Timeout(p codec.Phase, f *codec.Flow) {
-	if s.own != nil {
+	if s.fr.Partial() {
 		f.Errors++
 		if log := s.c.log; log.Enabled(context.Background(), slog.LevelDebug) {
 			log.Debug("msgpackrpc: partial frame timed out", "phase", p, "remote", s.conn.RemoteAddr())

@@ -170,29 +170,38 @@ func TestMaxFrame(t *testing.T) {
 }
 
 // TestPartialFrame: while a frame is partly buffered the session is in
-// PhaseHead, says how many bytes it needs, and holds a Walker of its own,
-// which goes back to the loop when the frame completes.
+// PhaseHead, holds a Walker of its own, which goes back to the loop when
+// the frame completes, and says how many bytes it needs when a payload is
+// outstanding (mpack.MinNeed or more), not when the frame is nearly whole.
 func TestPartialFrame(t *testing.T) {
 	c := testCodec(t, codec.Limits{}, nil)
 	d := newDriver(t, c)
 	s := d.s.(*session)
-	in := frame(`94 00 01 a4 "echo" 91 c4 08 "12345678"`)
-	d.feed(in[:11]) // up to the bin's length
-	if d.phase != codec.PhaseHead || d.need != len(in) || s.own == nil || len(d.out) != 0 {
-		t.Fatalf("got phase=%v need=%d own=%v out=%q, want head, %d, a walker, nothing",
-			d.phase, d.need, s.own != nil, d.out, len(in))
+	payload := bytes.Repeat([]byte{'p'}, 400)
+	in := cat(frame(`94 00 01 a4 "echo" 91 c5 01 90`), payload)
+	d.feed(in[:13]) // up to the bin's length
+	if d.phase != codec.PhaseHead || d.need != len(in) || !s.fr.Partial() || len(d.out) != 0 {
+		t.Fatalf("got phase=%v need=%d partial=%v out=%q, want head, %d, a walker, nothing",
+			d.phase, d.need, s.fr.Partial(), d.out, len(in))
 	}
-	d.feed(in[11:14])
+	d.feed(in[13:200])
 	if d.need != len(in) || d.calls != 1 {
 		t.Fatalf("got need=%d after %d calls, want %d and no call before the bytes are in", d.need, d.calls, len(in))
 	}
-	d.feed(in[14:])
-	want := frame(`94 01 01 c0 c4 08 "12345678"`)
-	if !bytes.Equal(d.out, want) || d.phase != codec.PhaseIdle || d.need != 0 || s.own != nil {
-		t.Fatalf("got %q phase=%v need=%d own=%v, want %q, idle, 0, none", hexOf(d.out), d.phase, d.need, s.own != nil, hexOf(want))
+	d.feed(in[200:])
+	want := cat(frame(`94 01 01 c0 c5 01 90`), payload)
+	if !bytes.Equal(d.out, want) || d.phase != codec.PhaseIdle || d.need != 0 || s.fr.Partial() {
+		t.Fatalf("got %q phase=%v need=%d partial=%v, want %q, idle, 0, none", hexOf(d.out), d.phase, d.need, s.fr.Partial(), hexOf(want))
 	}
-	if l := s.l; len(l.spare) != 1 {
-		t.Fatalf("got %d spare walkers, want the one given back", len(l.spare))
+	if l := s.l; l.walkers.Spares() != 1 {
+		t.Fatalf("got %d spare walkers, want the one given back", l.walkers.Spares())
+	}
+	// A frame a few bytes short: Need stays 0, so that a bad header in the
+	// bytes still to come is seen as soon as it arrives.
+	small := frame(`94 00 02 a4 "echo" 91 a2 "hi"`)
+	d.feed(small[:8])
+	if d.phase != codec.PhaseHead || d.need != 0 || !s.fr.Partial() {
+		t.Fatalf("near-whole frame: got phase=%v need=%d partial=%v, want head, 0, a walker", d.phase, d.need, s.fr.Partial())
 	}
 }
 
@@ -284,8 +293,8 @@ func TestTimeout(t *testing.T) {
 	s := d.s.(*session)
 	f := d.flow()
 	s.Timeout(codec.PhaseHead, f)
-	if f.Errors != 1 || len(f.Out) != 0 || s.own != nil {
-		t.Fatalf("got errors=%d out=%q own=%v, want 1, nothing, none", f.Errors, f.Out, s.own != nil)
+	if f.Errors != 1 || len(f.Out) != 0 || s.fr.Partial() {
+		t.Fatalf("got errors=%d out=%q own=%v, want 1, nothing, none", f.Errors, f.Out, s.fr.Partial())
 	}
 	d = newDriver(t, c)
 	d.feed(ping1)
@@ -303,12 +312,12 @@ func TestCloseGivesBackWalker(t *testing.T) {
 	d := newDriver(t, c)
 	d.feed(ping1[:5])
 	s := d.s.(*session)
-	if s.own == nil {
+	if !s.fr.Partial() {
 		t.Fatal("got no walker for a partial frame")
 	}
 	d.close()
-	if s.own != nil || len(c.loops[0].spare) != 1 {
-		t.Fatalf("got own=%v, %d spares; want none and 1", s.own != nil, len(c.loops[0].spare))
+	if s.fr.Partial() || c.loops[0].walkers.Spares() != 1 {
+		t.Fatalf("got own=%v, %d spares; want none and 1", s.fr.Partial(), c.loops[0].walkers.Spares())
 	}
 }
 
@@ -321,16 +330,16 @@ func TestIdleSessionIsSmall(t *testing.T) {
 	c := testCodec(t, codec.Limits{}, nil)
 	d := newDriver(t, c)
 	d.run(ping1[:3], ping1[3:])
-	if s := d.s.(*session); s.own != nil {
+	if s := d.s.(*session); s.fr.Partial() {
 		t.Errorf("got an idle session holding a Walker")
 	}
 }
 
-// TestSpareWalkersBounded: a loop keeps at most maxSpareWalkers Walkers.
+// TestSpareWalkersBounded: a loop keeps at most mpack.MaxSpareWalkers Walkers.
 func TestSpareWalkersBounded(t *testing.T) {
 	c := testCodec(t, codec.Limits{}, nil)
 	var ds []*driver
-	for range maxSpareWalkers + 10 {
+	for range mpack.MaxSpareWalkers + 10 {
 		d := newDriver(t, c)
 		d.feed(ping1[:2])
 		ds = append(ds, d)
@@ -341,8 +350,8 @@ func TestSpareWalkersBounded(t *testing.T) {
 			t.Fatalf("got %q, want %q", hexOf(d.out), hexOf(pong1))
 		}
 	}
-	if got := len(c.loops[0].spare); got != maxSpareWalkers {
-		t.Fatalf("got %d spare walkers, want %d", got, maxSpareWalkers)
+	if got := c.loops[0].walkers.Spares(); got != mpack.MaxSpareWalkers {
+		t.Fatalf("got %d spare walkers, want %d", got, mpack.MaxSpareWalkers)
 	}
 }
 
