@@ -277,6 +277,7 @@ func (s *locSession) appendEndpoints(dst []byte, scheme string) ([]byte, bool) {
 	}
 	var eps [8]net.TCPAddr
 	list := eps[:0]
+	var reached net.IP
 	for _, ln := range s.c.listeners() {
 		a, ok := ln.Addr.(*net.TCPAddr)
 		if ln.Scheme != scheme || !ok {
@@ -284,9 +285,19 @@ func (s *locSession) appendEndpoints(dst []byte, scheme string) ([]byte, bool) {
 		}
 		ep := *a
 		if ep.IP == nil || ep.IP.IsUnspecified() {
-			if local, ok := s.conn.LocalAddr().(*net.TCPAddr); ok {
-				ep.IP = local.IP
+			if reached == nil {
+				if reached = s.reachedIP(); reached == nil {
+					continue // no address to tell: better none than "<nil>"
+				}
 			}
+			ip := reached
+			if ep.IP.To4() != nil && ip.To4() == nil { // 0.0.0.0, an IPv6 client
+				if !ip.IsLoopback() {
+					continue
+				}
+				ip = net.IPv4(127, 0, 0, 1)
+			}
+			ep.IP = ip
 		}
 		list = append(list, ep)
 	}
@@ -300,6 +311,45 @@ func (s *locSession) appendEndpoints(dst []byte, scheme string) ([]byte, bool) {
 		dst = mpack.AppendUint(dst, uint64(ep.Port))
 	}
 	return dst, true
+}
+
+// reachedIP returns the address of this host that the client reached, for
+// a listener on a wildcard address: the connection's local address when it
+// is a concrete one. gnet reports the listener's address there instead (a
+// wildcard too), so then it is told from the client's: a loopback client
+// reached the loopback address it came from; another, the address of the
+// interface whose network holds the client's, or else the first global
+// unicast address of its family. nil when there is none.
+func (s *locSession) reachedIP() net.IP {
+	if local, ok := s.conn.LocalAddr().(*net.TCPAddr); ok && local.IP != nil && !local.IP.IsUnspecified() {
+		return local.IP
+	}
+	remote, ok := s.conn.RemoteAddr().(*net.TCPAddr)
+	if !ok || remote.IP == nil || remote.IP.IsUnspecified() {
+		return nil
+	}
+	rip := remote.IP
+	if rip.IsLoopback() {
+		return rip
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var first net.IP
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok || n.IP.IsLoopback() {
+			continue
+		}
+		if n.Contains(rip) {
+			return n.IP
+		}
+		if first == nil && n.IP.IsGlobalUnicast() && (n.IP.To4() != nil) == (rip.To4() != nil) {
+			first = n.IP
+		}
+	}
+	return first
 }
 
 // Timeout: a partial frame took too long, or the connection stayed idle.
