@@ -64,8 +64,23 @@ type conn struct {
 	lprev, lnext *conn
 }
 
-// LocalAddr implements handlers.Conn.
-func (c *conn) LocalAddr() net.Addr { return c.gc.LocalAddr() }
+// LocalAddr implements handlers.Conn: the address the peer reached. gnet
+// reports the listener's address, a wildcard for a listener on ":8080";
+// then the socket is asked (off the hot path: a syscall per call).
+func (c *conn) LocalAddr() net.Addr {
+	a := c.gc.LocalAddr()
+	if ta, ok := a.(*net.TCPAddr); ok && (ta.IP == nil || ta.IP.IsUnspecified()) {
+		if sa, err := unix.Getsockname(c.gc.Fd()); err == nil {
+			switch sa := sa.(type) {
+			case *unix.SockaddrInet4:
+				return &net.TCPAddr{IP: net.IPv4(sa.Addr[0], sa.Addr[1], sa.Addr[2], sa.Addr[3]), Port: sa.Port}
+			case *unix.SockaddrInet6:
+				return &net.TCPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port}
+			}
+		}
+	}
+	return a
+}
 
 // RemoteAddr implements handlers.Conn.
 func (c *conn) RemoteAddr() net.Addr { return c.gc.RemoteAddr() }

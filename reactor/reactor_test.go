@@ -468,3 +468,37 @@ func TestBusyConnectionIsNotIdle(t *testing.T) {
 		t.Errorf("Shutdown: %v", err)
 	}
 }
+
+// On a wildcard listener a connection's LocalAddr is the address the peer
+// reached, not the wildcard (which is what gnet reports).
+func TestLocalAddrIsTheAddressReached(t *testing.T) {
+	got := make(chan net.Addr, 1)
+	s := New(Config{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ConnState: func(c handlers.Conn, st handlers.ConnState) {
+			if st == handlers.StateOpen {
+				got <- c.LocalAddr()
+			}
+		},
+	})
+	addr, err := s.Listen(Listener{Addr: ":0", Codec: lineCodec{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run() }()
+	<-s.Ready()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+		<-done
+	}()
+	port := addr.(*net.TCPAddr).Port
+	c := dialLine(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	defer c.Close()
+	a := (<-got).(*net.TCPAddr)
+	if !a.IP.Equal(net.IPv4(127, 0, 0, 1)) || a.Port != port {
+		t.Errorf("LocalAddr = %v, want 127.0.0.1:%d", a, port)
+	}
+}

@@ -313,43 +313,15 @@ func (s *locSession) appendEndpoints(dst []byte, scheme string) ([]byte, bool) {
 	return dst, true
 }
 
-// reachedIP returns the address of this host that the client reached, for
-// a listener on a wildcard address: the connection's local address when it
-// is a concrete one. gnet reports the listener's address there instead (a
-// wildcard too), so then it is told from the client's: a loopback client
-// reached the loopback address it came from; another, the address of the
-// interface whose network holds the client's, or else the first global
-// unicast address of its family. nil when there is none.
+// reachedIP returns the address of this host that the client reached,
+// for a listener on a wildcard address: the connection's local address
+// (the reactor asks the socket when the listener is a wildcard). nil when
+// there is none.
 func (s *locSession) reachedIP() net.IP {
 	if local, ok := s.conn.LocalAddr().(*net.TCPAddr); ok && local.IP != nil && !local.IP.IsUnspecified() {
 		return local.IP
 	}
-	remote, ok := s.conn.RemoteAddr().(*net.TCPAddr)
-	if !ok || remote.IP == nil || remote.IP.IsUnspecified() {
-		return nil
-	}
-	rip := remote.IP
-	if rip.IsLoopback() {
-		return rip
-	}
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return nil
-	}
-	var first net.IP
-	for _, a := range addrs {
-		n, ok := a.(*net.IPNet)
-		if !ok || n.IP.IsLoopback() {
-			continue
-		}
-		if n.Contains(rip) {
-			return n.IP
-		}
-		if first == nil && n.IP.IsGlobalUnicast() && (n.IP.To4() != nil) == (rip.To4() != nil) {
-			first = n.IP
-		}
-	}
-	return first
+	return nil
 }
 
 // Timeout: a partial frame took too long, or the connection stayed idle.
