@@ -117,13 +117,13 @@ func (c *Codec) NewSession(conn codec.Conn) codec.Session {
 	var l *loop
 	if 0 <= i && i < len(c.loops) {
 		if l = c.loops[i]; l == nil {
-			l = &loop{walkers: walkers{w: mpack.Walker{Limits: c.lim}}}
+			l = c.newLoop()
 			c.loops[i] = l
 		}
 	} else {
 		// A loop index the engine did not announce: serve correctly from
 		// private scratch space rather than share one across goroutines.
-		l = &loop{walkers: walkers{w: mpack.Walker{Limits: c.lim}}}
+		l = c.newLoop()
 	}
 	return &session{c: c, l: l, conn: conn}
 }
@@ -131,118 +131,21 @@ func (c *Codec) NewSession(conn codec.Conn) codec.Session {
 // Bounds on what a loop keeps for reuse, so that a burst does not pin
 // memory for good.
 const (
-	maxSpare      = 64       // spare Walkers and buffers, each
+	maxSpare      = 64       // spare params buffers
 	maxSpareTable = 16       // spare channel tables
 	maxKeptTable  = 512      // channels in a table kept for reuse (40 KiB)
 	maxKeptBuffer = 64 << 10 // bytes of a params buffer kept for reuse
 )
 
-// walkers is a loop's Walker for frames that arrive whole, and spare ones
-// for sessions whose frame is partly received. A Walker takes about 400
-// bytes: sessions borrow one only while they hold a partial frame.
-type walkers struct {
-	w     mpack.Walker
-	spare []*mpack.Walker
-}
-
-// take returns a Walker with the state of the shared one, which is reset
-// for the next frame.
-func (l *walkers) take() *mpack.Walker {
-	var w *mpack.Walker
-	if n := len(l.spare); n > 0 {
-		w = l.spare[n-1]
-		l.spare[n-1] = nil
-		l.spare = l.spare[:n-1]
-	} else {
-		w = new(mpack.Walker)
-	}
-	*w = l.w
-	l.w.Reset()
-	return w
-}
-
-// give takes back a Walker.
-func (l *walkers) give(w *mpack.Walker) {
-	if len(l.spare) < maxSpare {
-		w.Reset()
-		l.spare = append(l.spare, w)
-	}
-}
-
-// framer finds the frames of one connection: it walks with the loop's
-// Walker, and holds its own only while a frame is partly received.
-type framer struct {
-	own  *mpack.Walker
-	hint int // the Need to report for the partial frame
-}
-
-// minNeed is the least shortfall reported as [codec.Flow].Need. The
-// Walker's Need is a lower bound on the whole frame: it counts a byte for
-// every element still to come, so it can lie past a header that is
-// already being read. Reported as is, the reactor would wait for those
-// bytes before serving again, and a header that declares an impossible
-// length (94 02 00 dd ff ff ff ff, sent in two writes) would be refused
-// only at the header timeout. A small shortfall is left unreported (Serve
-// is called as bytes arrive; the Walker resumes, so that costs little);
-// a large one means a payload is outstanding, and waiting for it saves
-// calls.
-const minNeed = 256
-
-// next walks the frame at the start of buf. It returns its length, or
-// codec.ErrIncomplete (the Walker's state is kept for the next call, which
-// must get the same bytes and more), or the Walker's error, which points
-// into the Walker and stays valid until drop.
-func (fr *framer) next(l *walkers, buf []byte) (int, error) {
-	w := fr.own
-	if w == nil {
-		w = &l.w
-	}
-	n, err := w.Walk(buf)
-	switch {
-	case err == nil:
-		if fr.own != nil {
-			l.give(fr.own)
-			fr.own = nil
-		}
-	case err == codec.ErrIncomplete:
-		if fr.own == nil {
-			fr.own = l.take()
-		}
-		fr.hint = 0
-		if need := fr.own.Need(); need-len(buf) >= minNeed {
-			fr.hint = need
-		}
-	}
-	return n, err
-}
-
-// drop forgets a partial or refused frame and gives back the Walker.
-func (fr *framer) drop(l *walkers) {
-	if fr.own != nil {
-		l.give(fr.own)
-		fr.own = nil
-	}
-	l.w.Reset()
-}
-
-// need reports the Need of the partial frame (see minNeed), 0 when there
-// is none or it is near.
-func (fr *framer) need() int {
-	if fr.own == nil {
-		return 0
-	}
-	return fr.hint
-}
-
 // loop is the scratch space of one event loop, shared by its sessions:
 // one frame is walked and one handler called at a time.
 type loop struct {
-	walkers
-	tx     sender // the Sender handed to stream handlers
-	call   handlers.Call
-	reply  handlers.Reply
-	tables [][]channel // spare channel tables
-	bufs   [][]byte    // spare params buffers
+	walkers mpack.Walkers
+	tx      sender // the Sender handed to stream handlers
+	call    handlers.Call
+	reply   handlers.Reply
+	tables  [][]channel // spare channel tables
+	bufs    [][]byte    // spare params buffers
 }
 
 func (l *loop) takeTable() []channel {
@@ -284,3 +187,9 @@ var (
 	_ codec.Factory   = New
 	_ codec.Factory   = NewV11
 )
+
+func (c *Codec) newLoop() *loop {
+	l := new(loop)
+	l.walkers.SetLimits(c.lim)
+	return l
+}

@@ -83,7 +83,7 @@ type Locator struct {
 	log       *slog.Logger
 	lim       mpack.Limits
 	opt       LocatorOptions
-	loops     []*walkers
+	loops     []*mpack.Walkers
 }
 
 // NewLocator returns the locator codec for env, registered as
@@ -115,21 +115,23 @@ func NewLocatorWithOptions(env codec.Env, o LocatorOptions) (*Locator, error) {
 		log:       log,
 		lim:       mpack.Limits{MaxFrame: env.Limits.WithDefaults().MaxFrame},
 		opt:       o,
-		loops:     make([]*walkers, max(env.Loops, 1)),
+		loops:     make([]*mpack.Walkers, max(env.Loops, 1)),
 	}, nil
 }
 
 // NewSession returns the state of a new connection, on its event loop.
 func (c *Locator) NewSession(conn codec.Conn) codec.Session {
 	i := conn.Loop()
-	var l *walkers
+	var l *mpack.Walkers
 	if 0 <= i && i < len(c.loops) {
 		if l = c.loops[i]; l == nil {
-			l = &walkers{w: mpack.Walker{Limits: c.lim}}
+			l = new(mpack.Walkers)
+			l.SetLimits(c.lim)
 			c.loops[i] = l
 		}
 	} else {
-		l = &walkers{w: mpack.Walker{Limits: c.lim}}
+		l = new(mpack.Walkers)
+		l.SetLimits(c.lim)
 	}
 	return &locSession{c: c, l: l, conn: conn}
 }
@@ -138,9 +140,9 @@ func (c *Locator) NewSession(conn codec.Conn) codec.Session {
 // so the only state is the partial frame and the highest channel id.
 type locSession struct {
 	c     *Locator
-	l     *walkers
+	l     *mpack.Walkers
 	conn  codec.Conn
-	fr    framer
+	fr    mpack.Framer
 	maxID uint64
 }
 
@@ -153,7 +155,7 @@ func (s *locSession) Serve(in []byte, f *codec.Flow) int {
 			stopped = true
 			break
 		}
-		n, err := s.fr.next(s.l, in[off:])
+		n, err := s.fr.Next(s.l, in[off:])
 		if err == codec.ErrIncomplete {
 			break
 		}
@@ -165,7 +167,7 @@ func (s *locSession) Serve(in []byte, f *codec.Flow) int {
 				log.Debug("cocaine: malformed locator frame; closing the connection", "err", err,
 					"remote", s.conn.RemoteAddr())
 			}
-			s.fr.drop(s.l)
+			s.fr.Drop(s.l)
 			f.Errors++
 			f.Close = true
 			return len(in)
@@ -175,9 +177,9 @@ func (s *locSession) Serve(in []byte, f *codec.Flow) int {
 			return len(in)
 		}
 	}
-	f.Need = s.fr.need()
+	f.Need = s.fr.Need()
 	f.Phase = codec.PhaseIdle
-	if s.fr.own != nil || stopped {
+	if s.fr.Partial() || stopped {
 		f.Phase = codec.PhaseHead
 	} else if f.Draining {
 		f.Close = true // every resolve received is answered
@@ -326,14 +328,14 @@ func (s *locSession) reachedIP() net.IP {
 
 // Timeout: a partial frame took too long, or the connection stayed idle.
 func (s *locSession) Timeout(p codec.Phase, f *codec.Flow) {
-	if s.fr.own != nil {
+	if s.fr.Partial() {
 		f.Errors++
 	}
-	s.fr.drop(s.l)
+	s.fr.Drop(s.l)
 }
 
 // Close releases the connection.
-func (s *locSession) Close() { s.fr.drop(s.l) }
+func (s *locSession) Close() { s.fr.Drop(s.l) }
 
 var (
 	_ codec.Codec   = (*Locator)(nil)

@@ -32,7 +32,7 @@ type session struct {
 	c       *Codec
 	l       *loop
 	conn    codec.Conn
-	fr      framer
+	fr      mpack.Framer
 	chans   []channel // open channels by increasing id, and removed ones; nil when none open
 	live    int       // open channels in chans
 	maxID   uint64    // the highest channel id opened or refused
@@ -79,7 +79,7 @@ func (s *session) Serve(in []byte, f *codec.Flow) int {
 			stopped = true // backpressure: the rest waits for the peer to read
 			break
 		}
-		n, err := s.fr.next(&s.l.walkers, in[off:])
+		n, err := s.fr.Next(&s.l.walkers, in[off:])
 		if err == codec.ErrIncomplete {
 			break
 		}
@@ -105,9 +105,9 @@ func (s *session) Serve(in []byte, f *codec.Flow) int {
 // Post, and gives back an empty channel table.
 func (s *session) settle(f *codec.Flow, stopped bool) {
 	f.Busy = s.pending > 0
-	f.Need = s.fr.need()
+	f.Need = s.fr.Need()
 	switch {
-	case s.fr.own != nil || stopped:
+	case s.fr.Partial() || stopped:
 		f.Phase = codec.PhaseHead
 	case s.live > s.pending:
 		// The peer owes messages on an open channel: its silence is bounded
@@ -135,7 +135,7 @@ func (s *session) refuse(err error, f *codec.Flow) {
 		log.Debug("cocaine: malformed frame; closing the connection", "err", err,
 			"remote", s.conn.RemoteAddr(), "pending", s.pending)
 	}
-	s.fr.drop(&s.l.walkers)
+	s.fr.Drop(&s.l.walkers)
 	f.Errors++
 	s.broken = true
 }
@@ -429,7 +429,7 @@ func (s *session) Timeout(p codec.Phase, f *codec.Flow) {
 				"remote", s.conn.RemoteAddr())
 		}
 	}
-	s.fr.drop(&s.l.walkers)
+	s.fr.Drop(&s.l.walkers)
 }
 
 // Close releases the connection. The stream handlers whose peer direction
@@ -441,7 +441,7 @@ func (s *session) Close() {
 		return
 	}
 	s.closed = true
-	s.fr.drop(&s.l.walkers)
+	s.fr.Drop(&s.l.walkers)
 	for i := range s.chans {
 		ch := &s.chans[i]
 		if ch.rx != nil && ch.st&stPeer != 0 {

@@ -128,8 +128,8 @@ func TestInterleaved(t *testing.T) {
 		t.Errorf("got %q, want %q", got, lines(want...))
 	}
 	s := d.s.(*session)
-	if s.chans != nil || s.held != 0 || s.fr.own != nil {
-		t.Errorf("after the exchange: %d channels, %d bytes held, own walker %v: want none", len(s.chans), s.held, s.fr.own != nil)
+	if s.chans != nil || s.held != 0 || s.fr.Partial() {
+		t.Errorf("after the exchange: %d channels, %d bytes held, own walker %v: want none", len(s.chans), s.held, s.fr.Partial())
 	}
 	// Byte by byte too.
 	d = newDriver(t, c)
@@ -552,7 +552,7 @@ func TestPhases(t *testing.T) {
 	if !d.closed {
 		t.Error("bomb split after its first byte: not refused")
 	}
-	if s := d.s.(*session); s.chans != nil || s.fr.own != nil {
+	if s := d.s.(*session); s.chans != nil || s.fr.Partial() {
 		t.Error("an idle session holds a channel table or a Walker")
 	}
 }
@@ -606,11 +606,11 @@ func TestTimeoutReleases(t *testing.T) {
 	d.feed(invoke(2, "echo")[:4])
 	f := d.flow()
 	d.s.Timeout(codec.PhaseHead, f)
-	if f.Errors != 1 || d.s.(*session).fr.own != nil {
-		t.Errorf("errors %d, own walker %v: want 1, none", f.Errors, d.s.(*session).fr.own != nil)
+	if f.Errors != 1 || d.s.(*session).fr.Partial() {
+		t.Errorf("errors %d, own walker %v: want 1, none", f.Errors, d.s.(*session).fr.Partial())
 	}
-	if len(c.loops[0].spare) != 1 {
-		t.Errorf("spare walkers: got %d, want 1", len(c.loops[0].spare))
+	if c.loops[0].walkers.Spares() != 1 {
+		t.Errorf("spare walkers: got %d, want 1", c.loops[0].walkers.Spares())
 	}
 }
 

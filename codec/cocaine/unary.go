@@ -92,9 +92,7 @@ func (s *session) oneArray(params []byte) bool {
 	if mpack.NextType(params) != mpack.ArrayType {
 		return false
 	}
-	w := &s.l.w // free: a frame is walked before or after, never across this
-	n, err := w.Walk(params)
-	w.Reset()
+	n, err := mpack.Walk(params, s.c.lim) // allocates only the error of bad params
 	return err == nil && n == len(params)
 }
 
