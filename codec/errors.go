@@ -32,3 +32,37 @@ func Quote(b []byte, off int) string {
 	}
 	return string(b[lo:hi])
 }
+
+// MaxQuoted is how many bytes of a peer's name (an unknown method or
+// event) an error message quotes: the name is the peer's input, which an
+// answer must not echo at full size.
+const MaxQuoted = 64
+
+// AppendQuoted appends b as a double-quoted string, cut to [MaxQuoted]
+// bytes and followed by "..." when it was cut. Printable ASCII is copied
+// ('"' and '\\' escaped), every other byte written \xNN, so the message
+// is plain ASCII whatever the peer sent. It does not allocate beyond
+// growing dst.
+func AppendQuoted(dst, b []byte) []byte {
+	const hex = "0123456789abcdef"
+	cut := len(b) > MaxQuoted
+	if cut {
+		b = b[:MaxQuoted]
+	}
+	dst = append(dst, '"')
+	for _, c := range b {
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c >= 0x20 && c < 0x7f:
+			dst = append(dst, c)
+		default:
+			dst = append(dst, '\\', 'x', hex[c>>4], hex[c&0xf])
+		}
+	}
+	dst = append(dst, '"')
+	if cut {
+		dst = append(dst, "..."...)
+	}
+	return dst
+}

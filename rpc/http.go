@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/tokamak-io/tokamak/codec"
 	"github.com/tokamak-io/tokamak/codec/mpack"
 	"github.com/tokamak-io/tokamak/handlers"
 	"github.com/tokamak-io/tokamak/internal/rpccall"
@@ -89,7 +90,7 @@ func (b *bridge) ServeHTTP(w *handlers.Response, r *handlers.Request) {
 		m = b.reg.Method(name)
 	}
 	if m == nil {
-		failure(w, ct, handlers.CodeUnknownMethod, "unknown method "+strconv.Quote(string(name)))
+		failure(w, ct, handlers.CodeUnknownMethod, string(codec.AppendQuoted([]byte("unknown method "), name)))
 		return
 	}
 	s := scratchPool.Get().(*scratch)

@@ -21,8 +21,6 @@ const (
 	msgOutOfPlace  = "message type out of place on this channel: "
 	msgInternal    = "internal error"
 	msgInterrupted = "the connection closed"
-
-	maxQuoted = 64 // bytes of an unknown event's name quoted in its error
 )
 
 // session is the state of one connection: the partial frame's Walker, the
@@ -306,14 +304,7 @@ func (s *session) open(f *codec.Flow, id uint64, event []byte) {
 	switch {
 	case h == nil && m == nil:
 		var b [96]byte
-		quoted := event
-		if len(quoted) > maxQuoted { // the name is the peer's: do not echo a frame's worth
-			quoted = quoted[:maxQuoted]
-		}
-		msg := strconv.AppendQuote(append(b[:0], msgUnknown...), string(quoted))
-		if len(quoted) < len(event) {
-			msg = append(msg, "..."...)
-		}
+		msg := codec.AppendQuoted(append(b[:0], msgUnknown...), event) // the peer's: not echoed at full size
 		f.Out = appendError(s.c.ver, f.Out, id, Category, handlers.CodeUnknownMethod, msg)
 	case s.live >= s.c.opt.MaxChannels:
 		f.Errors++

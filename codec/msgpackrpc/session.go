@@ -164,8 +164,8 @@ func (s *session) fault(f *codec.Flow, m *message, name []byte, code int, msg st
 // unknown answers a call of a method that is not registered.
 func (s *session) unknown(f *codec.Flow, m *message, name []byte) {
 	if m.typ == TypeRequest {
-		var b [64]byte
-		msg := strconv.AppendQuote(append(b[:0], errUnknown...), string(name))
+		var b [96]byte
+		msg := codec.AppendQuoted(append(b[:0], errUnknown...), name) // the peer's: not echoed at full size
 		f.Out = appendErrorBytes(f.Out, m.msgid, msg)
 		return
 	}

@@ -386,3 +386,20 @@ func TestNew(t *testing.T) {
 		t.Errorf("got limits %+v, want %+v", got, want)
 	}
 }
+
+// TestUnknownMethodQuoteBounded: the error quotes at most codec.MaxQuoted
+// bytes of the name, which is the peer's and may be a frame's size.
+func TestUnknownMethodQuoteBounded(t *testing.T) {
+	c := testCodec(t, codec.Limits{}, nil)
+	d := newDriver(t, c)
+	name := bytes.Repeat([]byte{0xff}, 100_000)
+	req := mpack.AppendArrayHeader(nil, 4)
+	req = mpack.AppendUint(req, 0)
+	req = mpack.AppendUint(req, 1)
+	req = mpack.AppendStrBytes(req, name)
+	req = mpack.AppendArrayHeader(req, 0)
+	got := d.run(req)
+	if len(got) > 400 || !bytes.Contains(got, []byte(`"...`)) {
+		t.Fatalf("got %d bytes (%q), want a short error with the name cut", len(got), got)
+	}
+}
