@@ -100,6 +100,20 @@ func (e *Engine) HandleFunc(method, pattern string, f func(*handlers.Response, *
 	e.reg.HandleFunc(method, pattern, f)
 }
 
+// HandleRPC registers m as the unary RPC method name, reachable over every
+// RPC codec (see [handlers.Registry.HandleRPC]). It panics after Run has
+// started.
+func (e *Engine) HandleRPC(name string, m handlers.Method) { e.reg.HandleRPC(name, m) }
+
+// HandleRPCFunc registers f as the unary RPC method name.
+func (e *Engine) HandleRPCFunc(name string, f func(*handlers.Reply, *handlers.Call)) {
+	e.reg.HandleRPCFunc(name, f)
+}
+
+// HandleStream registers h for the streams opened with event (see
+// [handlers.Registry.HandleStream]). It panics after Run has started.
+func (e *Engine) HandleStream(event string, h handlers.StreamHandler) { e.reg.HandleStream(event, h) }
+
 // Loops returns the number of event loops.
 func (e *Engine) Loops() int { return e.loops }
 
