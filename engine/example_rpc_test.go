@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/tokamak-io/tokamak/codec/msgpackrpc"
 	"github.com/tokamak-io/tokamak/codec/mpack"
+	_ "github.com/tokamak-io/tokamak/codec/msgpackrpc"
 	"github.com/tokamak-io/tokamak/engine"
 	"github.com/tokamak-io/tokamak/handlers"
 	"github.com/tokamak-io/tokamak/rpc"
