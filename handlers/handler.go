@@ -34,8 +34,8 @@ func (blocking) Blocks(*Request) bool { return true }
 // Blocking marks h as blocking (see [Blocker]): it runs on the offload
 // pool, and when the pool is full the request is answered 503 at once,
 // never queued without bound. A blocking handler sees a copy of the
-// request, valid until it returns; of the request's Conn it may use only
-// LocalAddr, RemoteAddr, Loop and EngineContext.
+// request, valid until it returns, whose Conn is a copy too (see
+// [Call.Conn]).
 func Blocking(h Handler) Handler {
 	if h == nil {
 		panic("handlers: Blocking(nil)")

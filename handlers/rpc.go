@@ -39,9 +39,11 @@ type Call struct {
 	// can be trusted. Read it with mpack.ReadArrayHeader and the other
 	// readers; decode it with msgpack/v5 if need be.
 	Params []byte
-	// Conn is the connection the call came on. A blocking method runs off
-	// the event loop: it may use only LocalAddr, RemoteAddr, Loop and
-	// EngineContext.
+	// Conn is the connection the call came on. A blocking method, which
+	// runs off the event loop, gets a copy taken when the call was handed
+	// off: its addresses, loop, engine context and value stay readable
+	// even if the connection closes meanwhile, and SetValue changes only
+	// the copy.
 	Conn Conn
 }
 

@@ -65,6 +65,7 @@ func (b *bridge) Blocks(r *handlers.Request) bool {
 type scratch struct {
 	reply  handlers.Reply
 	params []byte
+	name   []byte // the method's name, for the Call: a view of the stack would escape
 	call   handlers.Call
 }
 
@@ -116,7 +117,8 @@ func (b *bridge) ServeHTTP(w *handlers.Response, r *handlers.Request) {
 		failure(w, ct, handlers.CodeBadParams, "params: the body is not one msgpack array")
 		return
 	}
-	s.call = handlers.Call{Method: name, Params: params, Conn: r.Conn}
+	s.name = append(s.name[:0], name...)
+	s.call = handlers.Call{Method: s.name, Params: params, Conn: r.Conn}
 	if p := rpccall.Serve(m, &s.reply, &s.call); p != nil {
 		// Panic again, for the codec to log, count and answer 500 as it
 		// does for any handler.

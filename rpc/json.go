@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -23,8 +24,14 @@ func appendMsgpackFromJSON(dst, data []byte) ([]byte, error) {
 	if err := d.Decode(&v); err != nil {
 		return dst, err
 	}
-	if _, err := d.Token(); err == nil {
+	// Only white space may follow the value: Token fails on bytes that
+	// are not JSON (`[1] x`, `[1]]`) as it does at the end of the input,
+	// so tell the end (io.EOF) from everything else.
+	switch _, err := d.Token(); {
+	case err == nil:
 		return dst, errors.New("more than one JSON value")
+	case err != io.EOF:
+		return dst, errors.New("invalid data after the JSON value")
 	}
 	return appendJSONValue(dst, v)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tokamak-io/tokamak/codec"
 	"github.com/tokamak-io/tokamak/handlers"
+	"github.com/tokamak-io/tokamak/internal/offload"
 )
 
 // session is the state of one connection: only the progress through a
@@ -238,6 +239,7 @@ func (s *session) offload(h handlers.Handler, req *handlers.Request, keepAlive b
 		return false
 	}
 	r := req.Clone()
+	r.Conn = offload.Detach(r.Conn) // the connection may close, and be recycled, meanwhile
 	conn := s.conn
 	return s.c.pool.Go(func() {
 		w := new(handlers.Response)

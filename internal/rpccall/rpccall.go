@@ -11,6 +11,7 @@ import (
 	"github.com/tokamak-io/tokamak/codec"
 	"github.com/tokamak-io/tokamak/codec/mpack"
 	"github.com/tokamak-io/tokamak/handlers"
+	"github.com/tokamak-io/tokamak/internal/offload"
 )
 
 // resultLimits bound a method's result: it is our own output, so only its
@@ -66,7 +67,8 @@ func (p *Panic) String() string { return fmt.Sprintf("%v\n\n%s", p.Value, p.Stac
 type Done func(f *codec.Flow, w *handlers.Reply, panicked any)
 
 // Offload runs m on pool for a call of method with params, both copied
-// first, then hands the reply to done on conn's loop. It reports false at
+// first (and the Call's Conn detached from conn, see [offload.Detach]),
+// then hands the reply to done on conn's loop. It reports false at
 // once, running nothing, when the pool is full or absent: answer
 // [handlers.CodeBusy]. done is not called when the connection closes first
 // (Post drops it), so whatever done would release, the session's Close
@@ -77,7 +79,9 @@ func Offload(pool codec.Pool, conn codec.Conn, m handlers.Method, method, params
 	}
 	buf := make([]byte, 0, len(method)+len(params))
 	buf = append(append(buf, method...), params...)
-	c := &handlers.Call{Method: buf[:len(method):len(method)], Params: buf[len(method):], Conn: conn}
+	// The method gets a copy of the connection's addresses: the
+	// connection itself may close, and be recycled, while it runs.
+	c := &handlers.Call{Method: buf[:len(method):len(method)], Params: buf[len(method):], Conn: offload.Detach(conn)}
 	return pool.Go(func() {
 		w := new(handlers.Reply)
 		p := Serve(m, w, c)
