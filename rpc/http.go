@@ -43,14 +43,24 @@ func RegisterHTTP(reg *handlers.Registry) {
 //
 // A method marked with [handlers.BlockingMethod] makes the handler
 // blocking for its requests ([handlers.Blocker]): the HTTP codec runs it on
-// the offload pool.
+// the offload pool. So does a JSON body over 64 KiB, whose conversion
+// would hold the event loop.
 func HTTP(reg *handlers.Registry) handlers.Handler { return &bridge{reg: reg} }
 
 type bridge struct{ reg *handlers.Registry }
 
+// maxInlineJSON is the largest JSON body converted on the event loop:
+// converting JSON costs far more than walking msgpack (a 4 MiB array of
+// zeros takes about half a second), so a larger one goes to the offload
+// pool, where it stalls no other connection.
+const maxInlineJSON = 64 << 10
+
 // Blocks implements handlers.Blocker: a request blocks when its method
-// does.
+// does, or when its params are a JSON body over 64 KiB.
 func (b *bridge) Blocks(r *handlers.Request) bool {
+	if len(r.Body) > maxInlineJSON && contentType(r.Header("Content-Type")) == typeJSON {
+		return true
+	}
 	var buf [64]byte
 	name, ok := methodName(buf[:0], r.Param("method"))
 	if !ok {

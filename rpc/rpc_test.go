@@ -246,6 +246,18 @@ func TestHTTPBridgeBlocks(t *testing.T) {
 			t.Errorf("%s: Blocks %v, want %v", target, got, want)
 		}
 	}
+	// A large JSON body is converted off the loop, whatever the method.
+	for _, tc := range []struct {
+		ctype string
+		size  int
+		want  bool
+	}{{"application/json", maxInlineJSON + 1, true}, {"application/json", maxInlineJSON, false}, {"application/msgpack", 1 << 20, false}} {
+		req := &handlers.Request{Method: []byte("POST"), Path: []byte("/rpc/fast"), Body: make([]byte, tc.size),
+			Headers: []handlers.Header{{Name: []byte("Content-Type"), Value: []byte(tc.ctype)}}}
+		if got := handlers.Blocks(reg.Route(req), req); got != tc.want {
+			t.Errorf("%s, %d bytes: Blocks %v, want %v", tc.ctype, tc.size, got, tc.want)
+		}
+	}
 }
 
 // headChunk is a stream handler's first chunk [code, headers].

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tokamak-io/tokamak/codec"
 	"github.com/tokamak-io/tokamak/handlers"
+	"github.com/tokamak-io/tokamak/internal/rpccall"
 )
 
 // exchange is a conversation that touches every path that answers: a
@@ -731,5 +732,25 @@ func TestRandomChannels(t *testing.T) {
 	}
 	if got := d.take(V12); got != lines(want...) {
 		t.Errorf("got %d lines, want %d", strings.Count(got, "\n"), len(want))
+	}
+}
+
+// TestPendingBoundedPerConnection: one connection may have at most
+// rpccall.MaxPending calls on the pool; the next is answered busy at once,
+// however much room the pool has.
+func TestPendingBoundedPerConnection(t *testing.T) {
+	pool := &fakePool{cap: 1000}
+	d := newDriver(t, newCodec(t, nil, Options{}, pool, codec.Limits{}))
+	var in [][]byte
+	for id := uint64(2); id < 2+rpccall.MaxPending+1; id++ {
+		in = append(in, invoke(id, "slow"), choke(id))
+	}
+	d.feed(join(in...))
+	last := 2 + rpccall.MaxPending
+	if got, want := d.take(V12), lines(fmt.Sprintf(`[%d 1 [[42 3] "busy: the offload pool is full"] []]`, last)); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if s := d.s.(*session); s.pending != rpccall.MaxPending {
+		t.Errorf("%d pending, want %d", s.pending, rpccall.MaxPending)
 	}
 }

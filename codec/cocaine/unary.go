@@ -102,7 +102,7 @@ func (s *session) oneArray(params []byte) bool {
 func (s *session) offload(f *codec.Flow, ch *channel, name, params []byte) {
 	id, method := ch.id, string(name)
 	s.pending++ // before Offload: done runs on this loop, but need not wait for us
-	ok := rpccall.Offload(s.c.pool, s.conn, ch.m, name, params,
+	ok := s.pending <= rpccall.MaxPending && rpccall.Offload(s.c.pool, s.conn, ch.m, name, params,
 		func(f *codec.Flow, w *handlers.Reply, p any) { s.offloaded(f, id, method, w, p) })
 	if !ok {
 		s.pending--

@@ -2,9 +2,12 @@ package msgpackrpc
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/tokamak-io/tokamak/codec"
+	"github.com/tokamak-io/tokamak/codec/mpack"
+	"github.com/tokamak-io/tokamak/internal/rpccall"
 )
 
 var (
@@ -169,5 +172,32 @@ func TestClosedWithPendingCalls(t *testing.T) {
 	}
 	if len(d.out) != 0 {
 		t.Fatalf("got %q, want nothing", hexOf(d.out))
+	}
+}
+
+// TestPendingBoundedPerConnection: one connection may have at most
+// rpccall.MaxPending calls on the pool; the next is answered busy at once,
+// however much room the pool has.
+func TestPendingBoundedPerConnection(t *testing.T) {
+	pool := &fakePool{size: -1}
+	c := testCodec(t, codec.Limits{}, pool)
+	d := newDriver(t, c)
+	var in []byte
+	for i := range rpccall.MaxPending + 1 {
+		in = append(in, frame(fmt.Sprintf(`94 00 cd %02x %02x a4 "slow" 91 a1 "a"`, (i+1)>>8, (i+1)&0xff))...)
+	}
+	d.run(in)
+	if len(pool.queue) != rpccall.MaxPending {
+		t.Fatalf("got %d calls on the pool, want %d", len(pool.queue), rpccall.MaxPending)
+	}
+	id := rpccall.MaxPending + 1
+	if want := cat([]byte{0x94, 0x01}, mpack.AppendUint(nil, uint64(id)), frame(`a4 "busy" c0`)); !bytes.Equal(d.out, want) {
+		t.Fatalf("got %q, want %q", hexOf(d.out), hexOf(want))
+	}
+	for pool.run() {
+	}
+	d.deliver()
+	if d.busy {
+		t.Error("still busy after every answer")
 	}
 }

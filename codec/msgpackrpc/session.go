@@ -187,7 +187,7 @@ type offloaded struct {
 func (s *session) offload(f *codec.Flow, m *message, meth handlers.Method, name []byte) {
 	o := &offloaded{s: s, typ: m.typ, msgid: m.msgid, method: append([]byte(nil), name...)}
 	s.pending++ // before Offload: done may only run on this loop, but need not
-	if rpccall.Offload(s.c.pool, s.conn, meth, name, m.params, o.done) {
+	if s.pending <= rpccall.MaxPending && rpccall.Offload(s.c.pool, s.conn, meth, name, m.params, o.done) {
 		return
 	}
 	s.pending--

@@ -60,6 +60,12 @@ type Panic struct {
 // String formats the value then the stack, for a log line.
 func (p *Panic) String() string { return fmt.Sprintf("%v\n\n%s", p.Value, p.Stack) }
 
+// MaxPending is how many offloaded calls one connection may have running
+// or queued at once; past it the codecs answer [handlers.CodeBusy], so that
+// one connection cannot take the whole pool (and hold a params copy per
+// queued call) while every other connection is told busy.
+const MaxPending = 64
+
 // Done receives the answer of an offloaded call on the connection's event
 // loop, with f the flow of that Post (see [codec.Conn.Post]). w and its
 // buffers are valid during the call only. panicked is the method's
