@@ -63,7 +63,7 @@ type Codec struct {
 	log   *slog.Logger
 	lim   mpack.Limits
 	opt   Options
-	loops []*loop // by event loop; each slot is touched by its loop only
+	loops codec.PerLoop[loop]
 }
 
 // New returns the v0.12 codec for env, with default [Options]. It is
@@ -95,15 +95,16 @@ func NewWithOptions(env codec.Env, o Options) (*Codec, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Codec{
-		ver:   o.Version,
-		reg:   env.Handlers,
-		pool:  env.Pool,
-		log:   log,
-		lim:   mpack.Limits{MaxFrame: env.Limits.WithDefaults().MaxFrame},
-		opt:   o,
-		loops: make([]*loop, max(env.Loops, 1)),
-	}, nil
+	c := &Codec{
+		ver:  o.Version,
+		reg:  env.Handlers,
+		pool: env.Pool,
+		log:  log,
+		lim:  mpack.Limits{MaxFrame: env.Limits.WithDefaults().MaxFrame},
+		opt:  o,
+	}
+	c.loops = codec.NewPerLoop(env.Loops, c.newLoop)
+	return c, nil
 }
 
 // Version returns the frame layout the codec speaks.
@@ -113,19 +114,7 @@ func (c *Codec) Version() Version { return c.ver }
 // connection's event loop; the loop's scratch space is made here on the
 // loop's first connection.
 func (c *Codec) NewSession(conn codec.Conn) codec.Session {
-	i := conn.Loop()
-	var l *loop
-	if 0 <= i && i < len(c.loops) {
-		if l = c.loops[i]; l == nil {
-			l = c.newLoop()
-			c.loops[i] = l
-		}
-	} else {
-		// A loop index the engine did not announce: serve correctly from
-		// private scratch space rather than share one across goroutines.
-		l = c.newLoop()
-	}
-	return &session{c: c, l: l, conn: conn}
+	return &session{c: c, l: c.loops.Get(conn.Loop()), conn: conn}
 }
 
 // Bounds on what a loop keeps for reuse, so that a burst does not pin

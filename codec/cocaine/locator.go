@@ -83,7 +83,7 @@ type Locator struct {
 	log       *slog.Logger
 	lim       mpack.Limits
 	opt       LocatorOptions
-	loops     []*mpack.Walkers
+	loops     codec.PerLoop[mpack.Walkers]
 }
 
 // NewLocator returns the locator codec for env, registered as
@@ -109,31 +109,24 @@ func NewLocatorWithOptions(env codec.Env, o LocatorOptions) (*Locator, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Locator{
+	c := &Locator{
 		reg:       env.Handlers,
 		listeners: env.Listeners,
 		log:       log,
 		lim:       mpack.Limits{MaxFrame: env.Limits.WithDefaults().MaxFrame},
 		opt:       o,
-		loops:     make([]*mpack.Walkers, max(env.Loops, 1)),
-	}, nil
+	}
+	c.loops = codec.NewPerLoop(env.Loops, func() *mpack.Walkers {
+		l := new(mpack.Walkers)
+		l.SetLimits(c.lim)
+		return l
+	})
+	return c, nil
 }
 
 // NewSession returns the state of a new connection, on its event loop.
 func (c *Locator) NewSession(conn codec.Conn) codec.Session {
-	i := conn.Loop()
-	var l *mpack.Walkers
-	if 0 <= i && i < len(c.loops) {
-		if l = c.loops[i]; l == nil {
-			l = new(mpack.Walkers)
-			l.SetLimits(c.lim)
-			c.loops[i] = l
-		}
-	} else {
-		l = new(mpack.Walkers)
-		l.SetLimits(c.lim)
-	}
-	return &locSession{c: c, l: l, conn: conn}
+	return &locSession{c: c, l: c.loops.Get(conn.Loop()), conn: conn}
 }
 
 // locSession is a locator connection: each resolve is answered at once,

@@ -610,8 +610,8 @@ func TestTimeoutReleases(t *testing.T) {
 	if f.Errors != 1 || d.s.(*session).fr.Partial() {
 		t.Errorf("errors %d, own walker %v: want 1, none", f.Errors, d.s.(*session).fr.Partial())
 	}
-	if c.loops[0].walkers.Spares() != 1 {
-		t.Errorf("spare walkers: got %d, want 1", c.loops[0].walkers.Spares())
+	if c.loops.Get(0).walkers.Spares() != 1 {
+		t.Errorf("spare walkers: got %d, want 1", c.loops.Get(0).walkers.Spares())
 	}
 }
 

@@ -17,7 +17,7 @@ type Codec struct {
 	reg   *handlers.Registry
 	log   *slog.Logger
 	pool  codec.Pool // runs blocking handlers; nil: they are answered 503
-	loops []*loop    // by event loop; each slot is touched by its loop only
+	loops codec.PerLoop[loop]
 }
 
 // loop is the scratch space of one event loop: the request being served,
@@ -46,13 +46,14 @@ func New(env codec.Env) (codec.Codec, error) {
 		log = slog.Default()
 	}
 	startClock()
-	return &Codec{
-		p:     NewParser(env.Limits),
-		reg:   env.Handlers,
-		log:   log,
-		pool:  env.Pool,
-		loops: make([]*loop, max(env.Loops, 1)),
-	}, nil
+	c := &Codec{
+		p:    NewParser(env.Limits),
+		reg:  env.Handlers,
+		log:  log,
+		pool: env.Pool,
+	}
+	c.loops = codec.NewPerLoop(env.Loops, c.newLoop)
+	return c, nil
 }
 
 // Parser returns the parser the codec's sessions use.
@@ -62,19 +63,7 @@ func (c *Codec) Parser() *Parser { return c.p }
 // connection's event loop; the loop's scratch space is made here on the
 // loop's first connection.
 func (c *Codec) NewSession(conn codec.Conn) codec.Session {
-	i := conn.Loop()
-	var l *loop
-	if 0 <= i && i < len(c.loops) {
-		if l = c.loops[i]; l == nil {
-			l = c.newLoop()
-			c.loops[i] = l
-		}
-	} else {
-		// A loop index the engine did not announce: serve correctly
-		// from private scratch space rather than share one.
-		l = c.newLoop()
-	}
-	return &session{c: c, l: l, conn: conn}
+	return &session{c: c, l: c.loops.Get(conn.Loop()), conn: conn}
 }
 
 func (c *Codec) newLoop() *loop {

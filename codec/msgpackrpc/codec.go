@@ -18,7 +18,7 @@ type Codec struct {
 	pool  codec.Pool
 	log   *slog.Logger
 	lim   mpack.Limits
-	loops []*loop // by event loop; each slot is touched by its loop only
+	loops codec.PerLoop[loop]
 }
 
 // loop is the scratch space of one event loop. One frame per loop is walked
@@ -41,32 +41,21 @@ func New(env codec.Env) (codec.Codec, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Codec{
-		reg:   env.Handlers,
-		pool:  env.Pool,
-		log:   log,
-		lim:   mpack.Limits{MaxFrame: env.Limits.WithDefaults().MaxFrame},
-		loops: make([]*loop, max(env.Loops, 1)),
-	}, nil
+	c := &Codec{
+		reg:  env.Handlers,
+		pool: env.Pool,
+		log:  log,
+		lim:  mpack.Limits{MaxFrame: env.Limits.WithDefaults().MaxFrame},
+	}
+	c.loops = codec.NewPerLoop(env.Loops, func() *loop { return newLoop(c.lim) })
+	return c, nil
 }
 
 // NewSession returns the state of a new connection. It runs on the
 // connection's event loop; the loop's scratch space is made here on the
 // loop's first connection.
 func (c *Codec) NewSession(conn codec.Conn) codec.Session {
-	i := conn.Loop()
-	var l *loop
-	if 0 <= i && i < len(c.loops) {
-		if l = c.loops[i]; l == nil {
-			l = newLoop(c.lim)
-			c.loops[i] = l
-		}
-	} else {
-		// A loop index the engine did not announce: serve correctly from
-		// private scratch space rather than share one across goroutines.
-		l = newLoop(c.lim)
-	}
-	return &session{c: c, l: l, conn: conn}
+	return &session{c: c, l: c.loops.Get(conn.Loop()), conn: conn}
 }
 
 func newLoop(lim mpack.Limits) *loop {

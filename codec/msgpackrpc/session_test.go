@@ -237,7 +237,7 @@ func TestPrivateLoop(t *testing.T) {
 	if got := d.run(ping1[:4], ping1[4:]); !bytes.Equal(got, pong1) {
 		t.Fatalf("got %q, want %q", hexOf(got), hexOf(pong1))
 	}
-	if d.s.(*session).l == c.loops[0] {
+	if d.s.(*session).l == c.loops.Get(0) {
 		t.Fatalf("got the scratch space of loop 0")
 	}
 }
@@ -316,8 +316,8 @@ func TestCloseGivesBackWalker(t *testing.T) {
 		t.Fatal("got no walker for a partial frame")
 	}
 	d.close()
-	if s.fr.Partial() || c.loops[0].walkers.Spares() != 1 {
-		t.Fatalf("got own=%v, %d spares; want none and 1", s.fr.Partial(), c.loops[0].walkers.Spares())
+	if s.fr.Partial() || c.loops.Get(0).walkers.Spares() != 1 {
+		t.Fatalf("got own=%v, %d spares; want none and 1", s.fr.Partial(), c.loops.Get(0).walkers.Spares())
 	}
 }
 
@@ -350,7 +350,7 @@ func TestSpareWalkersBounded(t *testing.T) {
 			t.Fatalf("got %q, want %q", hexOf(d.out), hexOf(pong1))
 		}
 	}
-	if got := c.loops[0].walkers.Spares(); got != mpack.MaxSpareWalkers {
+	if got := c.loops.Get(0).walkers.Spares(); got != mpack.MaxSpareWalkers {
 		t.Fatalf("got %d spare walkers, want %d", got, mpack.MaxSpareWalkers)
 	}
 }
