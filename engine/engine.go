@@ -184,7 +184,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.pool.Store(pool)
 	defer func() {
 		e.pool.Store(nil)
-		pool.Close()
+		pool.Stop() // handlers still running finish in the background
 	}()
 
 	errc := make(chan error, 1)

@@ -208,3 +208,38 @@ func TestDrainWaitsForBlockingHandler(t *testing.T) {
 		t.Errorf("Shutdown: %v", err)
 	}
 }
+
+// A blocking handler that does not return keeps neither Shutdown nor Run
+// from returning once the shutdown deadline has passed.
+func TestRunReturnsDespiteAStuckHandler(t *testing.T) {
+	gate := make(chan struct{})
+	defer close(gate)
+	inside := make(chan struct{})
+	e := engine.New(engine.Config{Loops: 1, Logger: testLogger(t)})
+	e.Handle("GET", "/stuck", handlers.Blocking(handlers.HandlerFunc(func(w *handlers.Response, r *handlers.Request) {
+		close(inside)
+		<-gate
+	})))
+	addr, err := e.Listen("http://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	<-e.Ready()
+	c := dial(t, addr.String())
+	io.WriteString(c, "GET /stuck HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-inside
+	sctx, scancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer scancel()
+	if err := e.Shutdown(sctx); err == nil {
+		t.Error("Shutdown: no error, want the deadline's")
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return while a blocking handler was stuck")
+	}
+}

@@ -59,9 +59,14 @@ func (p *Pool) Go(fn func()) bool {
 // Close stops the workers once they have run what is queued, and waits for
 // them. Go fails from the moment Close is called.
 func (p *Pool) Close() {
-	p.once.Do(func() { close(p.done) })
+	p.Stop()
 	p.wg.Wait()
 }
+
+// Stop is Close without the wait: the workers run what is queued and exit
+// in the background. The engine stops its pool so: a blocking handler that
+// never returns must not keep Run from returning.
+func (p *Pool) Stop() { p.once.Do(func() { close(p.done) }) }
 
 func (p *Pool) worker() {
 	defer p.wg.Done()

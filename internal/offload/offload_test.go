@@ -48,3 +48,19 @@ func TestPoolSurvivesPanics(t *testing.T) {
 	}
 	<-done // the one worker is still alive
 }
+
+func TestStopDoesNotWait(t *testing.T) {
+	p := New(1, 1, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	gate := make(chan struct{})
+	ran := make(chan struct{}, 2)
+	for !p.Go(func() { <-gate; ran <- struct{}{} }) {
+	}
+	p.Go(func() { ran <- struct{}{} }) // queued
+	p.Stop()                            // returns with the worker busy
+	if p.Go(func() {}) {
+		t.Error("a stopped pool took work")
+	}
+	close(gate)
+	<-ran
+	<-ran // the queued function still ran
+}
