@@ -52,11 +52,16 @@ func TestPoolSurvivesPanics(t *testing.T) {
 func TestStopDoesNotWait(t *testing.T) {
 	p := New(1, 1, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	gate := make(chan struct{})
+	started := make(chan struct{})
 	ran := make(chan struct{}, 2)
-	for !p.Go(func() { <-gate; ran <- struct{}{} }) {
+	if !p.Go(func() { close(started); <-gate; ran <- struct{}{} }) {
+		t.Fatal("an idle pool refused work")
 	}
-	p.Go(func() { ran <- struct{}{} }) // queued
-	p.Stop()                            // returns with the worker busy
+	<-started
+	if !p.Go(func() { ran <- struct{}{} }) {
+		t.Fatal("the queue refused work")
+	}
+	p.Stop() // returns with the worker busy
 	if p.Go(func() {}) {
 		t.Error("a stopped pool took work")
 	}
