@@ -6,12 +6,15 @@ require (
 	github.com/panjf2000/gnet/v2 v2.10.0
 	github.com/ugorji/go/codec v1.3.2
 	github.com/valyala/bytebufferpool v1.0.0
+	github.com/valyala/fasthttp v1.69.0
 	github.com/vmihailenco/msgpack/v5 v5.4.1
 	go.uber.org/automaxprocs v1.6.0
-	golang.org/x/sys v0.30.0
+	golang.org/x/sys v0.39.0
 )
 
 require (
+	github.com/andybalholm/brotli v1.2.0 // indirect
+	github.com/klauspost/compress v1.18.2 // indirect
 	github.com/panjf2000/ants/v2 v2.12.1 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
