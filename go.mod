@@ -3,6 +3,7 @@ module github.com/tokamak-io/tokamak
 go 1.26
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/panjf2000/gnet/v2 v2.10.0
 	github.com/ugorji/go/codec v1.3.2
 	github.com/valyala/bytebufferpool v1.0.0
