@@ -21,7 +21,6 @@ const (
 	numErrKinds
 )
 
-
 // newHist records latencies in microseconds, from 1 µs to 60 s, with three
 // significant digits.
 func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, 60_000_000, 3) }
