@@ -8,10 +8,12 @@
 #   bench/prelim/rpc.sh [reps] [seconds]
 #
 # Environment: SERVERS (default "tokamak netrpc"; "netrpc" checks the peer
-# and the client alone), SHAPES (default "c50-d1 c8-d64": connections and
-# calls in flight per connection), SIZE (payload bytes, default 16), KIND
-# (str or bin, default str), TOKAMAK_SERVER (a prebuilt tokamak server
-# binary to measure instead of building ./cmd/server).
+# and the client alone; "fake" is rpcload's own minimal echo server, which
+# shows how much load the client can produce), SHAPES (default
+# "c50-d1 c8-d64": connections and calls in flight per connection), SIZE
+# (payload bytes, default 16), KIND (str or bin, default str),
+# TOKAMAK_SERVER (a prebuilt tokamak server binary to measure instead of
+# building ./cmd/server).
 #
 # Prints one line per run and markdown tables of medians. server_cores and
 # client_cores are each process's CPU time over the run's wall time;
@@ -33,7 +35,7 @@ command -v taskset >/dev/null || { echo "taskset not installed (util-linux)" >&2
 tmp=$(mktemp -d)
 spid=
 cleanup() {
-  [ -n "$spid" ] && kill "$spid" 2>/dev/null
+  if [ -n "$spid" ]; then kill "$spid" 2>/dev/null || true; fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -69,12 +71,13 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # cpu_busy: busy and total ticks of CPU 0 and CPU 1 so far, from /proc/stat
 # (busy = user nice system irq softirq steal), to show what else ran there.
 cpu_busy() { awk '$1=="cpu0" || $1=="cpu1" {b=$2+$3+$4+$7+$8+$9; printf "%d %d ", b, b+$5+$6}' /proc/stat; }
-method_of() { case $1 in tokamak) echo echo ;; netrpc) echo Echo.Echo ;; esac; }
+method_of() { case $1 in netrpc) echo Echo.Echo ;; *) echo echo ;; esac; }
 
 start_server() { # name port
   case $1 in
     tokamak) taskset -c 0 "$tmp/tokamak" "${tokamak_flags[@]}" -msgpackrpc "127.0.0.1:$2" >"$tmp/$1.log" 2>&1 & ;;
     netrpc) GOMAXPROCS=1 taskset -c 0 "$tmp/netrpc" -addr "127.0.0.1:$2" >"$tmp/$1.log" 2>&1 & ;;
+    fake) taskset -c 0 "$tmp/rpcload" -serve "127.0.0.1:$2" >"$tmp/$1.log" 2>&1 & ;;
     *) echo "unknown server $1" >&2; exit 2 ;;
   esac
   spid=$!
@@ -146,7 +149,7 @@ for rep in $(seq "$reps"); do
         note=" ERRORS: $(jget first_error) $(grep -o '"error_kinds":{[^}]*}' <<<"$json")"
       fi
       echo "rep=$rep shape=$shape server=$srv calls/s=$cps server_cpu_us_per_call=$us server_cores=$score client_cores=$ccores cpu0_busy=$busy0 cpu1_busy=$busy1 errors=$errs$note"
-      echo "$rep $shape $srv $cps $us $score $ccores $errs" >>"$results"
+      echo "$rep $shape $srv $cps $us $score $ccores $busy0 $busy1 $errs" >>"$results"
     done
   done
 done
@@ -154,7 +157,7 @@ done
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 range() { sort -g | awk 'NR==1 {lo=$1} {hi=$1} END {print lo "–" hi}'; }
 col() { awk -v c="$1" -v s="$2" -v f="$3" '$2==c && $3==s {print $f}' "$results"; }
-stat() { echo "$(col "$@" | median) ($(col "$@" | range))"; }
+spread() { echo "$(col "$@" | median) ($(col "$@" | range))"; }
 # Ratios are taken within each repetition (the two runs are neighbours in
 # time), then summarised.
 ratios() { # shape field: tokamak's figure over net/rpc's, per repetition
@@ -163,21 +166,20 @@ ratios() { # shape field: tokamak's figure over net/rpc's, per repetition
 }
 
 echo
-echo "| shape | server | calls/s median (range) | server CPU µs/call median (range) | server cores | client cores |"
-echo "|---|---|---|---|---|---|"
+echo "| shape | server | calls/s median (range) | server CPU µs/call median (range) | server cores | client cores | CPU 0 busy | CPU 1 busy |"
+echo "|---|---|---|---|---|---|---|---|"
 for shape in $shapes; do
   for srv in $servers; do
-    echo "| $shape | $srv | $(stat "$shape" "$srv" 4) | $(stat "$shape" "$srv" 5) | $(col "$shape" "$srv" 6 | median) | $(col "$shape" "$srv" 7 | median) |"
+    echo "| $shape | $srv | $(spread "$shape" "$srv" 4) | $(spread "$shape" "$srv" 5) |" \
+      "$(for f in 6 7 8 9; do printf '%s | ' "$(col "$shape" "$srv" $f | median)"; done)"
   done
 done
-case " $servers " in
-*" tokamak "*" netrpc "* | *" netrpc "*" tokamak "*)
+if [[ " $servers " == *" tokamak "* && " $servers " == *" netrpc "* ]]; then
   echo
   echo "| shape | tokamak/net/rpc calls/s, per repetition: median (range) | tokamak/net/rpc server CPU per call: median (range) |"
   echo "|---|---|---|"
   for shape in $shapes; do
     echo "| $shape | $(ratios "$shape" 4 | median) ($(ratios "$shape" 4 | range)) | $(ratios "$shape" 5 | median) ($(ratios "$shape" 5 | range)) |"
   done
-  ;;
-esac
+fi
 exit "$failed"
