@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -24,6 +22,7 @@ import (
 	_ "github.com/tokamak-io/tokamak/codec/http1"
 	"github.com/tokamak-io/tokamak/engine"
 	"github.com/tokamak-io/tokamak/handlers"
+	"github.com/tokamak-io/tokamak/internal/enginetest"
 )
 
 // start runs an engine with the built-ins on 127.0.0.1:0 and stops it when
@@ -31,7 +30,7 @@ import (
 func start(t *testing.T, cfg engine.Config, setup func(e *engine.Engine)) (*engine.Engine, string) {
 	t.Helper()
 	if cfg.Logger == nil {
-		cfg.Logger = testLogger(t)
+		cfg.Logger = enginetest.Logger(t)
 	}
 	e := engine.New(cfg)
 	handlers.RegisterBuiltins(e.Handlers(), e.Stats)
@@ -42,37 +41,8 @@ func start(t *testing.T, cfg engine.Config, setup func(e *engine.Engine)) (*engi
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- e.Run(context.Background()) }()
-	select {
-	case <-e.Ready():
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("engine not ready after 5s")
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		t0 := time.Now()
-		if err := e.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		t.Logf("shutdown took %v", time.Since(t0))
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	enginetest.Run(t, e)
 	return e, addr.String()
-}
-
-// testLogger logs at debug level with -v, else only errors that no test
-// provokes on purpose are worth seeing: it discards.
-func testLogger(t *testing.T) *slog.Logger {
-	if testing.Verbose() {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 func dial(t *testing.T, addr string) net.Conn {
@@ -439,7 +409,7 @@ func TestPanicHarmsNoOtherConnection(t *testing.T) {
 
 func TestShutdownUnderLoadLosesNoResponse(t *testing.T) {
 	var handled atomic.Int64
-	e := engine.New(engine.Config{Loops: 2, Logger: testLogger(t)})
+	e := engine.New(engine.Config{Loops: 2, Logger: enginetest.Logger(t)})
 	e.HandleFunc("GET", "/work", func(w *handlers.Response, r *handlers.Request) {
 		handled.Add(1)
 		w.WriteString("done")
@@ -618,7 +588,7 @@ func TestBodyIdleTimeout(t *testing.T) {
 }
 
 func TestSeveralListeners(t *testing.T) {
-	e := engine.New(engine.Config{Loops: 2, Logger: testLogger(t)})
+	e := engine.New(engine.Config{Loops: 2, Logger: enginetest.Logger(t)})
 	handlers.RegisterBuiltins(e.Handlers(), e.Stats)
 	var addrs []string
 	for range 2 {

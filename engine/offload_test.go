@@ -12,6 +12,7 @@ import (
 
 	"github.com/tokamak-io/tokamak/engine"
 	"github.com/tokamak-io/tokamak/handlers"
+	"github.com/tokamak-io/tokamak/internal/enginetest"
 )
 
 // A blocking handler runs off the loop: the loop keeps serving other
@@ -215,7 +216,7 @@ func TestRunReturnsDespiteAStuckHandler(t *testing.T) {
 	gate := make(chan struct{})
 	defer close(gate)
 	inside := make(chan struct{})
-	e := engine.New(engine.Config{Loops: 1, Logger: testLogger(t)})
+	e := engine.New(engine.Config{Loops: 1, Logger: enginetest.Logger(t)})
 	e.Handle("GET", "/stuck", handlers.Blocking(handlers.HandlerFunc(func(w *handlers.Response, r *handlers.Request) {
 		close(inside)
 		<-gate

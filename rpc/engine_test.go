@@ -2,7 +2,6 @@ package rpc_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	_ "github.com/tokamak-io/tokamak/codec/http1"
 	"github.com/tokamak-io/tokamak/engine"
 	"github.com/tokamak-io/tokamak/handlers"
+	"github.com/tokamak-io/tokamak/internal/enginetest"
 	"github.com/tokamak-io/tokamak/rpc"
 )
 
@@ -30,15 +30,7 @@ func TestHTTPBridgeThroughEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- e.Run(context.Background()) }()
-	<-e.Ready()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		e.Shutdown(ctx)
-		<-done
-	}()
+	enginetest.Run(t, e)
 	base := "http://" + addr.String() + "/rpc/"
 	for _, tc := range []struct{ method, ctype, body, want string }{
 		{"echo", "application/json", `["hello"]`, `"hello"`},

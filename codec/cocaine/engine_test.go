@@ -18,6 +18,7 @@ import (
 	"github.com/tokamak-io/tokamak/codec/mpack"
 	"github.com/tokamak-io/tokamak/engine"
 	"github.com/tokamak-io/tokamak/handlers"
+	"github.com/tokamak-io/tokamak/internal/enginetest"
 	"github.com/tokamak-io/tokamak/rpc"
 )
 
@@ -41,25 +42,7 @@ func startEngine(t *testing.T, cfg engine.Config) (e *engine.Engine, cocaine, v1
 		}
 		addrs[i] = a.String()
 	}
-	done := make(chan error, 1)
-	go func() { done <- e.Run(context.Background()) }()
-	select {
-	case <-e.Ready():
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("engine not ready after 5s")
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := e.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	enginetest.Run(t, e)
 	return e, addrs[0], addrs[1], addrs[2]
 }
 

@@ -1,15 +1,14 @@
 package cocaine
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tokamak-io/tokamak/codec"
 	"github.com/tokamak-io/tokamak/engine"
+	"github.com/tokamak-io/tokamak/internal/enginetest"
 	"github.com/tokamak-io/tokamak/rpc"
 )
 
@@ -31,21 +30,7 @@ func TestLocatorWildcardListeners(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			done := make(chan error, 1)
-			go func() { done <- e.Run(context.Background()) }()
-			select {
-			case <-e.Ready():
-			case err := <-done:
-				t.Fatalf("Run: %v", err)
-			case <-time.After(5 * time.Second):
-				t.Fatal("engine not ready after 5s")
-			}
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				_ = e.Shutdown(ctx)
-				<-done
-			})
+			enginetest.Run(t, e)
 			lport := laddr.(*net.TCPAddr).Port
 			cport := caddr.(*net.TCPAddr).Port
 			lc := dialCocaine(t, fmt.Sprintf("127.0.0.1:%d", lport))

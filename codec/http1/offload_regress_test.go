@@ -1,7 +1,6 @@
 package http1_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -11,6 +10,7 @@ import (
 	_ "github.com/tokamak-io/tokamak/codec/http1"
 	"github.com/tokamak-io/tokamak/engine"
 	"github.com/tokamak-io/tokamak/handlers"
+	"github.com/tokamak-io/tokamak/internal/enginetest"
 )
 
 // startEngine serves HTTP on 127.0.0.1:0 with the handlers setup adds.
@@ -23,23 +23,7 @@ func startEngine(t *testing.T, cfg engine.Config, setup func(e *engine.Engine)) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- e.Run(context.Background()) }()
-	select {
-	case <-e.Ready():
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("engine not ready after 5s")
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := e.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		<-done
-	})
+	enginetest.Run(t, e)
 	return addr.String()
 }
 

@@ -5,16 +5,14 @@ package msgpackrpc_test
 import (
 	"bytes"
 	"io"
-	"net"
 	"runtime"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/tokamak-io/tokamak/codec/mpack"
 	"github.com/tokamak-io/tokamak/codec/msgpackrpc"
 	"github.com/tokamak-io/tokamak/engine"
+	"github.com/tokamak-io/tokamak/internal/enginetest"
 )
 
 // TestEngineAllocsEcho: an echo call through the whole engine — read,
@@ -66,82 +64,13 @@ func TestEngineIdleConnMemory(t *testing.T) {
 		t.Skip("opens 2000 connections")
 	}
 	e, addr := start(t, engine.Config{Loops: 2}, nil)
-	const conns = 2000
-	var rl unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil || rl.Cur < 2*conns+100 {
-		t.Skipf("descriptor limit %d too low for %d connections", rl.Cur, conns)
-	}
-	sa := sockaddr(t, addr)
-	fds := make([]int, 0, conns)
-	t.Cleanup(func() {
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
-	})
 	ping := msgpackrpc.AppendRequest(nil, 1, "ping", nil)
 	pong := msgpackrpc.AppendResult(nil, 1, mpack.AppendStr(nil, "pong"))
-	buf := make([]byte, 64)
 	// Half a frame first, then the rest: every connection borrows a Walker
 	// and must give it back.
-	serve := func(fd int) {
-		for _, part := range [][]byte{ping[:3], ping[3:]} {
-			if _, err := unix.Write(fd, part); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(10 * time.Microsecond)
-		}
-		n := 0
-		for n < len(pong) {
-			m, err := unix.Read(fd, buf[n:])
-			if err != nil || m <= 0 {
-				t.Fatalf("read: %d %v", m, err)
-			}
-			n += m
-		}
-		if !bytes.Equal(buf[:n], pong) {
-			t.Fatalf("got %q, want %q", buf[:n], pong)
-		}
-	}
-	open := func(n int) {
-		for range n {
-			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fds = append(fds, fd)
-			if err := unix.Connect(fd, sa); err != nil {
-				t.Fatal(err)
-			}
-			serve(fd)
-		}
-	}
-	open(100) // warm up
-	heap := func() uint64 {
-		var ms runtime.MemStats
-		runtime.GC()
-		runtime.GC()
-		runtime.ReadMemStats(&ms)
-		return ms.HeapAlloc
-	}
-	before := heap()
-	open(conns)
-	if got := e.Stats().Total().Connections; got != conns+100 {
-		t.Fatalf("got %d connections open, want %d", got, conns+100)
-	}
-	per := float64(int64(heap())-int64(before)) / conns
+	per := enginetest.IdleHeapPerConn(t, e, addr, 2000, [][]byte{ping[:3], ping[3:]}, pong)
 	t.Logf("%.0f bytes of heap per idle connection", per)
 	if per > 1024 {
 		t.Errorf("got %.0f bytes of heap per idle connection, want at most 1024", per)
 	}
-}
-
-func sockaddr(t *testing.T, addr string) unix.Sockaddr {
-	t.Helper()
-	ta, err := net.ResolveTCPAddr("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sa := &unix.SockaddrInet4{Port: ta.Port}
-	copy(sa.Addr[:], ta.IP.To4())
-	return sa
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/tokamak-io/tokamak/codec/msgpackrpc"
 	"github.com/tokamak-io/tokamak/engine"
 	"github.com/tokamak-io/tokamak/handlers"
+	"github.com/tokamak-io/tokamak/internal/enginetest"
 	"github.com/tokamak-io/tokamak/rpc"
 )
 
@@ -43,25 +44,7 @@ func start(t testing.TB, cfg engine.Config, setup func(reg *handlers.Registry)) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- e.Run(context.Background()) }()
-	select {
-	case <-e.Ready():
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("engine not ready after 5s")
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := e.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	enginetest.Run(t, e)
 	return e, addr.String()
 }
 
