@@ -15,7 +15,6 @@ type Pool struct {
 	work chan func()
 	done chan struct{}
 	once sync.Once
-	wg   sync.WaitGroup
 	log  *slog.Logger
 }
 
@@ -32,7 +31,6 @@ func New(workers, queue int, log *slog.Logger) *Pool {
 		log:  log,
 	}
 	workers = max(workers, 1)
-	p.wg.Add(workers)
 	for range workers {
 		go p.worker()
 	}
@@ -56,26 +54,18 @@ func (p *Pool) Go(fn func()) bool {
 	}
 }
 
-// Close stops the workers once they have run what is queued, and waits for
-// them. Go fails from the moment Close is called.
-func (p *Pool) Close() {
-	p.Stop()
-	p.wg.Wait()
-}
-
-// Stop is Close without the wait: the workers run what is queued and exit
-// in the background. The engine stops its pool so: a blocking handler that
-// never returns must not keep Run from returning.
+// Stop makes Go fail from now on; the workers run what is queued and exit
+// in the background. It does not wait for them: a blocking handler that
+// never returns must not keep the engine's Run from returning.
 func (p *Pool) Stop() { p.once.Do(func() { close(p.done) }) }
 
 func (p *Pool) worker() {
-	defer p.wg.Done()
 	for {
 		select {
 		case fn := <-p.work:
 			p.run(fn)
 		case <-p.done:
-			for { // run what was queued before Close
+			for { // run what was queued before Stop
 				select {
 				case fn := <-p.work:
 					p.run(fn)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestPoolIsBounded(t *testing.T) {
@@ -29,9 +30,12 @@ func TestPoolIsBounded(t *testing.T) {
 		t.Fatal("a full pool took more work")
 	}
 	close(gate)
-	p.Close()
+	p.Stop()
+	for deadline := time.Now().Add(5 * time.Second); ran.Load() != 5 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	if got := ran.Load(); got != 5 {
-		t.Errorf("%d functions ran, want 5 (queued work runs before Close returns)", got)
+		t.Errorf("%d functions ran, want 5 (queued work runs after Stop)", got)
 	}
 	if p.Go(queued) {
 		t.Error("a closed pool took work")
@@ -40,7 +44,7 @@ func TestPoolIsBounded(t *testing.T) {
 
 func TestPoolSurvivesPanics(t *testing.T) {
 	p := New(1, 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	defer p.Close()
+	defer p.Stop()
 	done := make(chan struct{})
 	for !p.Go(func() { panic("boom") }) {
 	}
