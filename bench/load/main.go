@@ -11,7 +11,9 @@
 // response is counted only when it parses as HTTP/1.1 with its body framed
 // by Content-Length or chunked encoding; garbage, a close with requests
 // outstanding, a timeout or a status outside -expect's class is an error
-// of its kind, so a server that answers badly cannot look fast.
+// of its kind, so a server that answers badly cannot look fast. A response
+// must fit in the connection's 64 KiB read buffer; a larger one counts as a
+// protocol error.
 //
 // The exit status is 1 when errors exceed -max-errors (a fraction of the
 // requests answered), 2 on bad flags.
