@@ -57,6 +57,13 @@ type Conn interface {
 	// the connection closes or starts closing before fn's turn, so whatever
 	// fn would release, the session's Close must release too.
 	Post(fn func(f *Flow)) bool
+	// PostWritable is Post for work that adds output: fn runs once the
+	// connection's buffered output is below the reactor's high-water mark —
+	// at once, as a Post, when it already is; else after the peer has read
+	// it down to the low-water mark. Meanwhile the connection is paused: no
+	// input is served, and a peer that reads nothing for the close timeout
+	// is dropped. The rest is as for Post.
+	PostWritable(fn func(f *Flow)) bool
 }
 
 // Phase tells the reactor where a connection stands between two calls, and

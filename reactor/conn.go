@@ -42,6 +42,9 @@ type conn struct {
 	busy      bool // the session has handed-off work pending (codec.Flow.Busy)
 	closed    atomic.Bool
 
+	// writers are PostWritable work waiting for the output to drain.
+	writers []func(f *codec.Flow)
+
 	// carry holds input the session left unconsumed, when there is any.
 	// gnet's Peek copies everything it has buffered into a fresh slice at
 	// every read once its ring holds data, which makes a frame arriving in
@@ -106,6 +109,18 @@ func (c *conn) Post(fn func(f *codec.Flow)) bool {
 	}
 	err := c.gc.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 		c.runPosted(fn)
+		return nil
+	}))
+	return err == nil
+}
+
+// PostWritable implements codec.Conn.
+func (c *conn) PostWritable(fn func(f *codec.Flow)) bool {
+	if c.closed.Load() {
+		return false
+	}
+	err := c.gc.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		c.runWritable(fn)
 		return nil
 	}))
 	return err == nil
@@ -391,6 +406,21 @@ func (c *conn) runPosted(fn func(f *codec.Flow)) {
 	}
 }
 
+// runWritable runs fn now if the output is below the high-water mark and
+// the connection is not paused, else keeps it for when the output drains
+// (see recheck).
+func (c *conn) runWritable(fn func(f *codec.Flow)) {
+	if c.state != stateOpen {
+		return
+	}
+	if ob := c.gc.OutboundBuffered(); c.paused || ob >= c.l.srv.cfg.HighWater {
+		c.writers = append(c.writers, fn)
+		c.pause(ob)
+		return
+	}
+	c.runPosted(fn)
+}
+
 // guarded runs fn, off the hot path, and reports false if it panicked; the
 // panic is logged and counted like a session's.
 func (c *conn) guarded(fn func()) (ok bool) {
@@ -449,6 +479,7 @@ func (c *conn) recheck() {
 		if c.gc.OutboundBuffered() <= cfg.LowWater {
 			c.resume()
 			_ = c.gc.Wake(nil)
+			c.runWriters()
 			return
 		}
 		c.progress() // the peer reads: keep it
@@ -464,6 +495,18 @@ func (c *conn) recheck() {
 			return
 		}
 		c.l.wheel.schedule(c, c.l.srv.now()+int64(cfg.Linger))
+	}
+}
+
+// runWriters runs the PostWritable work that waited for the output to
+// drain, in the order it came; work that adds enough output to pause the
+// connection again waits anew.
+func (c *conn) runWriters() {
+	ws := c.writers
+	c.writers = nil
+	for i, fn := range ws {
+		ws[i] = nil
+		c.runWritable(fn)
 	}
 }
 
@@ -498,6 +541,7 @@ func (c *conn) onClose() {
 	l.wheel.remove(c)
 	l.unlink(c)
 	c.dropCarry()
+	c.writers = nil // dropped unrun: the session's Close releases their work
 	c.guarded(c.sess.Close)
 	if c.announced {
 		c.notify(handlers.StateClosed)

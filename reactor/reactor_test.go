@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +27,7 @@ import (
 //	close    → "bye\n", then close
 //	async X  → "X\n" from another goroutine, through Post
 //	later D X → "X\n" after D ms through Post, serving on meanwhile (Busy)
+//	stream N S → N numbered lines of S bytes, one per PostWritable
 //	panic    → the session panics
 //
 // A timeout answers "timeout <phase>\n"; while draining every reply closes.
@@ -90,6 +94,29 @@ func (s *lineSession) Serve(in []byte, f *codec.Flow) int {
 				})
 			}()
 			continue
+		case "stream":
+			// stream <blocks> <size>: numbered lines of size bytes, each
+			// added by its own PostWritable, the next posted by the last.
+			a, b, _ := strings.Cut(arg, " ")
+			blocks, _ := strconv.Atoi(a)
+			size, _ := strconv.Atoi(b)
+			i := 0
+			var next func(f *codec.Flow)
+			next = func(f *codec.Flow) {
+				f.Out = fmt.Appendf(f.Out, "%08d", i)
+				f.Out = append(f.Out, bytes.Repeat([]byte{'s'}, size-9)...)
+				f.Out = append(f.Out, '\n')
+				i++
+				streamed.Add(1)
+				if i < blocks {
+					s.c.PostWritable(next)
+					return
+				}
+				f.Phase = codec.PhaseIdle
+			}
+			f.Phase = codec.PhaseWait
+			s.c.PostWritable(next)
+			return n
 		case "panic":
 			panic("session bug")
 		default:
@@ -258,6 +285,49 @@ func TestBackpressurePausesAndResumes(t *testing.T) {
 		if want := strconv.Itoa(i) + line + "\n"; l != want {
 			t.Fatalf("reply %d out of order: %.20q", i, l)
 		}
+	}
+}
+
+// streamed counts the lines the "stream" command added.
+var streamed atomic.Int64
+
+func TestPostWritableWaitsForTheOutputToDrain(t *testing.T) {
+	_, addr := startLine(t, Config{HighWater: 64 << 10, LowWater: 16 << 10})
+	// A small receive buffer, set before connecting (set after, it leaves
+	// a window below the segment size and the transfer crawls on probes).
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) {
+			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10)
+		})
+	}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	streamed.Store(0)
+	const n, size = 20000, 1000
+	io.WriteString(c, "stream "+strconv.Itoa(n)+" "+strconv.Itoa(size)+"\necho after\n")
+	// Without a reader the stream must stop at the high-water mark (plus
+	// what the kernel buffers) instead of queueing 20 MB.
+	time.Sleep(300 * time.Millisecond)
+	if got := streamed.Load(); got >= n/2 {
+		t.Fatalf("the stream added %d of %d lines while the client read nothing", got, n)
+	}
+	br := bufio.NewReader(c)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for i := range n {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+		if len(l) != size || l[:8] != fmt.Sprintf("%08d", i) {
+			t.Fatalf("line %d: %d bytes starting %.8q", i, len(l), l)
+		}
+	}
+	// The echo behind the stream is served once the stream ends.
+	if l, err := br.ReadString('\n'); err != nil || l != "after\n" {
+		t.Fatalf("after the stream: %q, %v", l, err)
 	}
 }
 

@@ -74,10 +74,11 @@ func (c *fakeConn) LocalAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 
 func (c *fakeConn) RemoteAddr() net.Addr {
 	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
 }
-func (c *fakeConn) Loop() int                      { return c.loop }
-func (c *fakeConn) Value() any                     { return c.value }
-func (c *fakeConn) SetValue(v any)                 { c.value = v }
-func (c *fakeConn) EngineContext() context.Context { return context.Background() }
+func (c *fakeConn) Loop() int                                { return c.loop }
+func (c *fakeConn) Value() any                               { return c.value }
+func (c *fakeConn) SetValue(v any)                           { c.value = v }
+func (c *fakeConn) EngineContext() context.Context           { return context.Background() }
+func (c *fakeConn) PostWritable(fn func(f *codec.Flow)) bool { return c.Post(fn) }
 func (c *fakeConn) Post(fn func(f *codec.Flow)) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

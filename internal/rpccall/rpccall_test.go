@@ -71,13 +71,14 @@ type postConn struct {
 	posted chan func(*codec.Flow)
 }
 
-func (c *postConn) Post(fn func(*codec.Flow)) bool { c.posted <- fn; return true }
-func (*postConn) LocalAddr() net.Addr              { return nil }
-func (*postConn) RemoteAddr() net.Addr             { return nil }
-func (*postConn) Loop() int                        { return 0 }
-func (*postConn) Value() any                       { return nil }
-func (*postConn) SetValue(any)                     {}
-func (*postConn) EngineContext() context.Context   { return context.Background() }
+func (c *postConn) PostWritable(fn func(*codec.Flow)) bool { return c.Post(fn) }
+func (c *postConn) Post(fn func(*codec.Flow)) bool         { c.posted <- fn; return true }
+func (*postConn) LocalAddr() net.Addr                      { return nil }
+func (*postConn) RemoteAddr() net.Addr                     { return nil }
+func (*postConn) Loop() int                                { return 0 }
+func (*postConn) Value() any                               { return nil }
+func (*postConn) SetValue(any)                             {}
+func (*postConn) EngineContext() context.Context           { return context.Background() }
 
 func TestOffload(t *testing.T) {
 	conn := &postConn{posted: make(chan func(*codec.Flow), 1)}
