@@ -42,9 +42,6 @@ type conn struct {
 	busy      bool // the session has handed-off work pending (codec.Flow.Busy)
 	closed    atomic.Bool
 
-	// writers are PostWritable work waiting for the output to drain.
-	writers []func(f *codec.Flow)
-
 	// carry holds input the session left unconsumed, when there is any.
 	// gnet's Peek copies everything it has buffered into a fresh slice at
 	// every read once its ring holds data, which makes a frame arriving in
@@ -414,7 +411,7 @@ func (c *conn) runWritable(fn func(f *codec.Flow)) {
 		return
 	}
 	if ob := c.gc.OutboundBuffered(); c.paused || ob >= c.l.srv.cfg.HighWater {
-		c.writers = append(c.writers, fn)
+		c.l.writers[c] = append(c.l.writers[c], fn)
 		c.pause(ob)
 		return
 	}
@@ -502,8 +499,11 @@ func (c *conn) recheck() {
 // drain, in the order it came; work that adds enough output to pause the
 // connection again waits anew.
 func (c *conn) runWriters() {
-	ws := c.writers
-	c.writers = nil
+	ws, ok := c.l.writers[c]
+	if !ok {
+		return
+	}
+	delete(c.l.writers, c)
 	for i, fn := range ws {
 		ws[i] = nil
 		c.runWritable(fn)
@@ -541,7 +541,7 @@ func (c *conn) onClose() {
 	l.wheel.remove(c)
 	l.unlink(c)
 	c.dropCarry()
-	c.writers = nil // dropped unrun: the session's Close releases their work
+	delete(l.writers, c) // dropped unrun: the session's Close releases their work
 	c.guarded(c.sess.Close)
 	if c.announced {
 		c.notify(handlers.StateClosed)

@@ -21,7 +21,10 @@ type loop struct {
 	conns *conn   // every open connection, linked through conn.lprev/lnext
 	watch []*conn // connections to look at next sweep (paused, flushing)
 	spare []*conn // the other half of watch's double buffer
-	stats loopStats
+	// writers holds the PostWritable work of paused connections (rare:
+	// kept off conn to keep every connection small).
+	writers map[*conn][]func(f *codec.Flow)
+	stats   loopStats
 
 	sweepQueued atomic.Bool
 	sweepFn     gnet.RunnableFunc
@@ -50,7 +53,7 @@ func (st *loopStats) snapshot(i int) handlers.LoopStats {
 }
 
 func newLoop(s *Server, idx int) *loop {
-	l := &loop{srv: s, idx: idx}
+	l := &loop{srv: s, idx: idx, writers: make(map[*conn][]func(f *codec.Flow))}
 	l.wheel = newWheel(int64(s.cfg.Tick), 1024)
 	l.flow.Out = make([]byte, 0, 64<<10)
 	l.sweepFn = func(context.Context) error {
@@ -75,6 +78,7 @@ func (l *loop) lost() {
 	l.el = nil
 	clear(l.watch)
 	l.watch = l.watch[:0]
+	clear(l.writers)
 }
 
 // post runs fn on the loop; it is a no-op for a loop that never had a
