@@ -11,10 +11,37 @@ import "strconv"
 // capacity, so a handler that writes the same shape of answer every time
 // allocates nothing.
 type Response struct {
-	status int
-	close  bool
-	header []byte // "Name: value\r\n" lines, ready to copy to the wire
-	body   []byte
+	status   int
+	close    bool
+	header   []byte // "Name: value\r\n" lines, ready to copy to the wire
+	body     []byte
+	streamer Streamer
+	d        Deferred   // set by Defer
+	bw       BodyWriter // set by Stream
+}
+
+// BodyWriter is the rest of a response body, sent after its handler
+// returned (see [Response.Stream] and [Deferred]). Its methods may be called from any
+// goroutine but an event loop's — Write waits while a window's worth of
+// the body (64 KiB by default) is not yet taken by the connection's loop,
+// which takes it only while the client reads, and a client that reads
+// nothing for the close timeout is disconnected — except during the
+// handler's own call, when they never wait.
+//
+// The methods return ErrStreamClosed once the body has ended, by Close or
+// Abort, or because the connection closed; Done is closed then. The
+// requests the client pipelined behind this one wait until the body ends.
+type BodyWriter interface {
+	// Write sends p as the next part of the body; p is copied before Write
+	// returns.
+	Write(p []byte) (int, error)
+	// Close ends the body normally.
+	Close() error
+	// Abort ends the response as failed: the connection is closed without
+	// the end of the body, so the client sees that it is incomplete.
+	Abort() error
+	// Done is closed when the body has ended.
+	Done() <-chan struct{}
 }
 
 // SetStatus sets the status code; the default is 200. Codes outside
@@ -96,6 +123,73 @@ func (w *Response) SetBody(b []byte) {
 	w.body = append(w.body[:0], b...)
 }
 
+// Deferred is the answer to a request, given after its handler returned
+// (see [Response.Defer]). Its methods may be called from any goroutine;
+// the first call of Respond or Stream answers, later ones return
+// ErrStreamClosed. The requests the client pipelined behind this one wait
+// for the answer.
+type Deferred interface {
+	// Respond sends r — status, header fields and body, framed with a
+	// Content-Length — as the answer. r is copied before Respond returns.
+	Respond(r *Response) error
+	// Stream sends r's head and body so far, as [Response.Stream] does,
+	// and returns the writer of the rest of the body. r is copied before
+	// Stream returns. For a status outside 200–599 the client gets a 500
+	// and Stream returns ErrStreamClosed.
+	Stream(r *Response) (BodyWriter, error)
+	// Done is closed once the answer has been handed to the connection —
+	// for a streamed one, once its body has ended — or the connection
+	// has closed.
+	Done() <-chan struct{}
+}
+
+// Streamer is how a codec answers a request later. For codecs.
+type Streamer interface {
+	// Defer returns the Deferred answer of the request w answers.
+	Defer(w *Response) Deferred
+}
+
+// Defer tells the codec that the handler answers later: nothing is sent
+// for this request when the handler returns, and the returned Deferred
+// gives the answer, from any goroutine — a handler that waits for another
+// service need not hold the event loop. Defer returns the same Deferred
+// when called again, and panics for a Response that no codec serves.
+func (w *Response) Defer() Deferred {
+	if w.d == nil {
+		if w.streamer == nil {
+			panic("handlers: Defer or Stream on a Response that no codec serves")
+		}
+		w.d = w.streamer.Defer(w)
+	}
+	return w.d
+}
+
+// Stream sends the response's head now — its status and the header fields
+// set so far — with the body written so far, and returns the writer of the
+// rest of the body, for a handler that does not know its answer's length
+// or writes it later from another goroutine. The body is sent with chunked
+// transfer encoding (to an HTTP/1.0 client: until the connection closes);
+// the Response is not used after Stream. The handler must end the body
+// with Close or Abort.
+//
+// Stream returns the same writer when called again. For a status outside
+// 200–599 it returns nil and the client gets a 500. It panics for a
+// Response that no codec serves.
+func (w *Response) Stream() BodyWriter {
+	if w.bw == nil {
+		w.bw, _ = w.Defer().Stream(w)
+	}
+	return w.bw
+}
+
+// Deferred reports whether the handler called Defer or Stream: the codec
+// does not answer for it. For codecs.
+func (w *Response) Deferred() bool { return w.d != nil }
+
+// SetStreamer sets what serves [Response.Defer] for the current request.
+// For codecs.
+func (w *Response) SetStreamer(s Streamer) { w.streamer = s }
+
 // HeaderBytes returns the header lines added by the handler, each ending in
 // CRLF. For codecs.
 func (w *Response) HeaderBytes() []byte { return w.header }
@@ -111,6 +205,7 @@ func (w *Response) Reset() {
 	w.close = false
 	w.header = w.header[:0]
 	w.body = w.body[:0]
+	w.streamer, w.d, w.bw = nil, nil, nil
 }
 
 func validName(s string) bool {

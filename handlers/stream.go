@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -45,13 +46,14 @@ type Receiver interface {
 
 // Sender is the handler's direction of a stream. Its methods may be called
 // only during a call of the stream's handler (OpenStream or the
-// Receiver's), on the event loop.
+// Receiver's), on the event loop. A handler that answers later, from
+// another goroutine, keeps the direction with Keep.
 //
 // The direction ends with Close or Error, after which the other methods do
 // nothing. When the handler is done with the stream — OpenStream returned
 // nil, or the peer's direction ended and its Receiver call returned — and
-// its own direction is still open, the codec closes it for the handler, as
-// the Cocaine worker does when a sender goes out of scope.
+// its own direction is still open and not kept, the codec closes it for
+// the handler, as the Cocaine worker does when a sender goes out of scope.
 type Sender interface {
 	// Write sends one chunk. The codec copies data before Write returns.
 	Write(data []byte)
@@ -63,6 +65,42 @@ type Sender interface {
 	Closed() bool
 	// Conn is the connection the stream runs on.
 	Conn() Conn
+	// Keep hands the handler's direction to a StreamWriter that stays
+	// valid after the call, for a handler that answers from another
+	// goroutine. From then on the codec no longer closes the direction
+	// when the handler is done with the stream: the handler must end it
+	// with the StreamWriter's Close or Error, or the connection must
+	// close. The Sender's own methods go on working during handler calls,
+	// in order with the StreamWriter's messages. Keep returns the same
+	// StreamWriter each time; for a direction already ended it returns
+	// one whose methods answer ErrStreamClosed.
+	Keep() StreamWriter
+}
+
+// ErrStreamClosed is what a [StreamWriter] or a [BodyWriter] answers once
+// its stream has ended or its connection has closed.
+var ErrStreamClosed = errors.New("handlers: the stream is closed")
+
+// StreamWriter is the handler's direction of a stream, kept past the
+// handler's call (see [Sender.Keep]). Its methods may be called from any
+// goroutine but an event loop's: Write waits while the stream has a
+// window's worth of messages (64 KiB by default) not yet taken by the
+// connection's loop, which takes them only while the peer reads — so a
+// peer that stops reading stops the writer, and one that reads nothing for
+// the close timeout (10 s by default) is disconnected. On an event loop,
+// during a call of the stream's handler, use the call's Sender instead.
+//
+// Every method returns ErrStreamClosed once the direction has ended, by
+// Close or Error or because the connection closed; Done is closed then.
+type StreamWriter interface {
+	// Write sends one chunk; data is copied before Write returns.
+	Write(data []byte) error
+	// Error ends the direction with an error.
+	Error(category, code int, msg string) error
+	// Close ends the direction normally.
+	Close() error
+	// Done is closed when the direction has ended.
+	Done() <-chan struct{}
 }
 
 // HandleStream registers h for the streams opened with event. The event

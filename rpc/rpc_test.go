@@ -71,9 +71,10 @@ func (r *recorder) Error(cat, code int, msg string) {
 	r.closed = true
 	r.out = append(r.out, "error:"+msg)
 }
-func (r *recorder) Close()              { r.closed = true; r.out = append(r.out, "close") }
-func (r *recorder) Closed() bool        { return r.closed }
-func (r *recorder) Conn() handlers.Conn { return nil }
+func (r *recorder) Close()                      { r.closed = true; r.out = append(r.out, "close") }
+func (r *recorder) Closed() bool                { return r.closed }
+func (r *recorder) Conn() handlers.Conn         { return nil }
+func (r *recorder) Keep() handlers.StreamWriter { panic("recorder: Keep") }
 
 func TestEchoStream(t *testing.T) {
 	tx := &recorder{}

@@ -22,12 +22,17 @@ import (
 //   - its later chunks are the body, as raw bytes, and its close ends the
 //     response.
 //
-// The stream runs within the handler call, on the event loop, so the
-// whole answer is known when it ends: it is sent with a Content-Length.
+// A handler that answers within its calls gets its answer sent with a
+// Content-Length. One that keeps its direction ([handlers.Sender.Keep]) to
+// answer later, from another goroutine, gets it streamed: the head when its
+// first chunk comes, each later chunk as a chunk of a chunked body, and
+// the end of the body at its close.
+//
 // A handler that fails — an error instead of the head, a first chunk that
-// is not [code, headers], no chunk at all, or an error after the head —
-// gets 502 Bad Gateway with the reason in the body, as a proxy answers for
-// a broken worker.
+// is not [code, headers], no chunk at all — gets 502 Bad Gateway with the
+// reason in the body, as a proxy answers for a broken worker; an error
+// after a streamed head cuts the response (the connection closes without
+// the end of the body), since its status is gone.
 func StreamHTTP(event string, h handlers.StreamHandler) handlers.Handler {
 	if h == nil {
 		panic("rpc: StreamHTTP with a nil stream handler")
@@ -40,8 +45,9 @@ type streamBridge struct {
 	h     handlers.StreamHandler
 }
 
-// httpSender is the handler's direction of a bridged stream: it collects
-// what the handler sends into the Response.
+// httpSender is the handler's direction of a bridged stream during the
+// bridge's call: it collects what the handler sends into the Response, or
+// hands it to the kept writer once the handler has kept the direction.
 type httpSender struct {
 	w       *handlers.Response
 	conn    handlers.Conn
@@ -49,6 +55,7 @@ type httpSender struct {
 	head    bool   // the first chunk was taken as [code, headers]
 	failure string // why the answer is a 502
 	chunk   []byte // the request chunk
+	kept    *keptHTTP
 }
 
 var senderPool = sync.Pool{New: func() any { return new(httpSender) }}
@@ -69,6 +76,9 @@ func (b *streamBridge) ServeHTTP(w *handlers.Response, r *handlers.Request) {
 		rx.Chunk(tx, tx.chunk)
 		rx.Close(tx)
 	}
+	if tx.kept != nil {
+		return // answered by the kept writer: now, or later
+	}
 	tx.closed = true
 	switch {
 	case tx.failure != "":
@@ -77,11 +87,16 @@ func (b *streamBridge) ServeHTTP(w *handlers.Response, r *handlers.Request) {
 	default:
 		return
 	}
+	badGateway(w, tx.failure)
+}
+
+// badGateway makes w the 502 answer for a handler that failed.
+func badGateway(w *handlers.Response, failure string) {
 	w.Reset()
 	w.SetStatus(502)
 	w.SetContentType("text/plain; charset=utf-8")
 	w.WriteString("502 Bad Gateway: ")
-	w.WriteString(tx.failure)
+	w.WriteString(failure)
 	w.WriteString("\n")
 }
 
@@ -108,23 +123,24 @@ func appendRequestChunk(dst []byte, r *handlers.Request) []byte {
 var headLimits = mpack.Limits{MaxFrame: mpack.MaxFrameLimit}
 
 func (tx *httpSender) Write(data []byte) {
-	if tx.closed {
-		return
-	}
-	if tx.head {
+	switch {
+	case tx.closed:
+	case tx.kept != nil:
+		_ = tx.kept.Write(data)
+	case tx.head:
 		tx.w.Write(data)
-		return
+	default:
+		if err := setHead(tx.w, data); err != "" {
+			tx.failure = "the first chunk is not [code, headers]: " + err
+			tx.closed = true
+			return
+		}
+		tx.head = true
 	}
-	if err := tx.setHead(data); err != "" {
-		tx.failure = "the first chunk is not [code, headers]: " + err
-		tx.closed = true
-		return
-	}
-	tx.head = true
 }
 
-// setHead applies a [code, [[name, value], ...]] chunk to the response.
-func (tx *httpSender) setHead(data []byte) string {
+// setHead applies a [code, [[name, value], ...]] chunk to w.
+func setHead(w *handlers.Response, data []byte) string {
 	if n, err := mpack.Walk(data, headLimits); err != nil || n != len(data) {
 		return "not one msgpack value"
 	}
@@ -136,7 +152,7 @@ func (tx *httpSender) setHead(data []byte) string {
 	if err != nil || code < 100 || code > 599 {
 		return "the status code is not an integer in 100–599"
 	}
-	tx.w.SetStatus(int(code))
+	w.SetStatus(int(code))
 	nh, b, err := mpack.ReadArrayHeader(b)
 	if err != nil {
 		return "the headers are not an array"
@@ -153,19 +169,182 @@ func (tx *httpSender) setHead(data []byte) string {
 		if value, b, err = mpack.ReadStrOrBin(b); err != nil {
 			return "a header value is not a string"
 		}
-		tx.w.Header(string(name), string(value))
+		w.Header(string(name), string(value))
 	}
 	return ""
 }
 
 func (tx *httpSender) Error(category, code int, msg string) {
-	if tx.closed {
-		return
+	switch {
+	case tx.closed:
+	case tx.kept != nil:
+		_ = tx.kept.Error(category, code, msg)
+	default:
+		tx.closed = true
+		tx.failure = streamError(category, code, msg)
 	}
-	tx.closed = true
-	tx.failure = "the stream ended with error [" + strconv.Itoa(category) + ", " + strconv.Itoa(code) + "]: " + msg
 }
 
-func (tx *httpSender) Close()              { tx.closed = true }
-func (tx *httpSender) Closed() bool        { return tx.closed }
+func streamError(category, code int, msg string) string {
+	return "the stream ended with error [" + strconv.Itoa(category) + ", " + strconv.Itoa(code) + "]: " + msg
+}
+
+func (tx *httpSender) Close() {
+	switch {
+	case tx.closed:
+	case tx.kept != nil:
+		_ = tx.kept.Close()
+	default:
+		tx.closed = true
+	}
+}
+
+func (tx *httpSender) Closed() bool {
+	if tx.kept != nil {
+		return tx.kept.closed()
+	}
+	return tx.closed
+}
+
 func (tx *httpSender) Conn() handlers.Conn { return tx.conn }
+
+// Keep hands the direction to a writer that answers the request later: a
+// head already received is sent now, with the body so far, and the rest of
+// the body follows chunk by chunk; else the whole answer waits for the
+// head.
+func (tx *httpSender) Keep() handlers.StreamWriter {
+	if tx.kept != nil {
+		return tx.kept
+	}
+	if tx.closed {
+		return closedHTTP
+	}
+	k := &keptHTTP{done: make(chan struct{})}
+	if tx.head {
+		k.bw = tx.w.Stream() // nil only for an invalid status, refused by setHead
+		if k.bw == nil {
+			k.ended = true
+			close(k.done)
+		}
+	} else {
+		k.d = tx.w.Defer()
+	}
+	tx.kept = k
+	return k
+}
+
+// keptHTTP is a bridged stream's direction kept past the call: before the
+// head it holds the request's deferred answer, after it the body's writer.
+// The lock keeps concurrent writers' chunks whole and in order.
+type keptHTTP struct {
+	mu    sync.Mutex
+	d     handlers.Deferred
+	bw    handlers.BodyWriter
+	ended bool
+	done  chan struct{}
+}
+
+var closedHTTP = func() *keptHTTP {
+	k := &keptHTTP{ended: true, done: make(chan struct{})}
+	close(k.done)
+	return k
+}()
+
+func (k *keptHTTP) Write(data []byte) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ended {
+		return handlers.ErrStreamClosed
+	}
+	if k.bw != nil {
+		_, err := k.bw.Write(data)
+		return err
+	}
+	r := new(handlers.Response)
+	if err := setHead(r, data); err != "" {
+		return k.fail("the first chunk is not [code, headers]: " + err)
+	}
+	bw, err := k.d.Stream(r)
+	if err != nil {
+		k.end()
+		return err
+	}
+	k.bw = bw
+	return nil
+}
+
+func (k *keptHTTP) Error(category, code int, msg string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ended {
+		return handlers.ErrStreamClosed
+	}
+	if k.bw == nil {
+		k.fail(streamError(category, code, msg))
+		return nil
+	}
+	k.end()
+	return k.bw.Abort()
+}
+
+func (k *keptHTTP) Close() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ended {
+		return handlers.ErrStreamClosed
+	}
+	if k.bw == nil {
+		k.fail("the stream ended without a response head")
+		return nil
+	}
+	k.end()
+	return k.bw.Close()
+}
+
+// fail answers 502 for a handler that failed before its head; the stream
+// is over. It returns ErrStreamClosed, what a Write gets then.
+func (k *keptHTTP) fail(why string) error {
+	w := new(handlers.Response)
+	badGateway(w, why)
+	_ = k.d.Respond(w)
+	k.end()
+	return handlers.ErrStreamClosed
+}
+
+func (k *keptHTTP) end() {
+	if !k.ended {
+		k.ended = true
+		close(k.done)
+	}
+}
+
+func (k *keptHTTP) closed() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.ended || k.bw != nil && isDone(k.bw.Done()) || k.d != nil && isDone(k.d.Done())
+}
+
+func isDone(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// Done is closed when the direction has ended: by Close or Error, or
+// because the connection closed.
+func (k *keptHTTP) Done() <-chan struct{} {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	switch {
+	case k.ended:
+		return k.done
+	case k.bw != nil:
+		return k.bw.Done()
+	case k.d != nil:
+		return k.d.Done()
+	}
+	return k.done
+}

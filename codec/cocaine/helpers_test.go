@@ -97,15 +97,15 @@ func testRegistry() *handlers.Registry {
 		return panicky{}
 	}))
 	reg.HandleStream("keep", handlers.StreamFunc(func(tx handlers.Sender, event []byte) handlers.Receiver {
-		kept = tx
+		retained = tx
 		return &counter{}
 	}))
 	reg.Freeze()
 	return reg
 }
 
-// kept is the Sender a "keep" handler wrongly retained.
-var kept handlers.Sender
+// retained is the Sender a "keep" handler wrongly retained.
+var retained handlers.Sender
 
 // counter counts the chunks and reports on the peer's end: the count on
 // close, the error it got on error.

@@ -35,7 +35,8 @@ type session struct {
 	live    int       // open channels in chans
 	maxID   uint64    // the highest channel id opened or refused
 	held    int       // bytes held in the params buffers of unary calls
-	pending int       // offloaded calls not yet answered
+	pending int32     // offloaded calls not yet answered
+	kept    int32     // channels whose direction a handler kept and has not ended
 	broken  bool      // a frame was refused: close once pending is 0
 	closed  bool      // Close was called
 }
@@ -47,6 +48,7 @@ type session struct {
 type channel struct {
 	id   uint64
 	rx   handlers.Receiver // stream: where the peer's messages go
+	kept *kept             // stream: our direction, kept by the handler
 	m    handlers.Method   // unary: the method
 	buf  []byte            // unary: the event name, then the params chunk
 	name int               // unary: the length of the name in buf
@@ -102,12 +104,14 @@ func (s *session) Serve(in []byte, f *codec.Flow) int {
 // settle tells the reactor where the session stands after a Serve or a
 // Post, and gives back an empty channel table.
 func (s *session) settle(f *codec.Flow, stopped bool) {
-	f.Busy = s.pending > 0
+	// Kept directions are busy work: the handler answers when it will, so
+	// no idle timeout runs and a drain waits for them.
+	f.Busy = s.pending > 0 || s.kept > 0
 	f.Need = s.fr.Need()
 	switch {
 	case s.fr.Partial() || stopped:
 		f.Phase = codec.PhaseHead
-	case s.live > s.pending:
+	case s.live > int(s.pending+s.kept):
 		// The peer owes messages on an open channel: its silence is bounded
 		// like a request body's, and a drain waits for it (the drain sweep
 		// closes only idle connections).
@@ -115,7 +119,9 @@ func (s *session) settle(f *codec.Flow, stopped bool) {
 	default:
 		f.Phase = codec.PhaseIdle
 	}
-	if s.pending == 0 && (s.broken || f.Draining && f.Phase == codec.PhaseIdle) {
+	// A broken connection waits for its offloaded calls, not for kept
+	// streams, which may never end: Close cuts them.
+	if s.pending == 0 && (s.broken || f.Draining && f.Phase == codec.PhaseIdle && s.kept == 0) {
 		f.Close = true
 	}
 	if s.live == 0 && s.chans != nil {
@@ -384,6 +390,10 @@ func (s *session) add(id uint64, st uint8) *channel {
 // the oldest first), and this keeps each removal O(1) amortized. Pointers
 // to channels are invalid after it.
 func (s *session) remove(ch *channel) {
+	if ch.kept != nil {
+		ch.kept.out.Abandon() // ended by a failure: the kept writer is told
+		s.kept--
+	}
 	if ch.buf != nil {
 		s.held -= len(ch.buf)
 		s.l.giveBuf(ch.buf)
@@ -435,6 +445,9 @@ func (s *session) Close() {
 	s.fr.Drop(&s.l.walkers)
 	for i := range s.chans {
 		ch := &s.chans[i]
+		if ch.kept != nil {
+			ch.kept.out.Abandon()
+		}
 		if ch.rx != nil && ch.st&stPeer != 0 {
 			ch.st &^= stOurs
 			tx := s.l.tx.bind(s, nil, ch)
@@ -452,6 +465,6 @@ func (s *session) Close() {
 	if s.chans != nil {
 		clear(s.chans)
 		s.l.giveTable(s.chans)
-		s.chans, s.live, s.held = nil, 0, 0
+		s.chans, s.live, s.held, s.kept = nil, 0, 0, 0
 	}
 }

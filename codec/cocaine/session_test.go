@@ -268,10 +268,10 @@ func TestPanicsCounted(t *testing.T) {
 func TestRetainedSender(t *testing.T) {
 	d := newDriver(t, newCodec(t, nil, Options{}, nil, codec.Limits{}))
 	d.feed(invoke(2, "keep"))
-	kept.Write([]byte("late"))
-	kept.Close()
-	if !kept.Closed() || kept.Conn() != nil {
-		t.Errorf("retained Sender: Closed %v, Conn %v: want true, nil", kept.Closed(), kept.Conn())
+	retained.Write([]byte("late"))
+	retained.Close()
+	if !retained.Closed() || retained.Conn() != nil {
+		t.Errorf("retained Sender: Closed %v, Conn %v: want true, nil", retained.Closed(), retained.Conn())
 	}
 	d.feed(choke(2))
 	want := lines(`[2 0 ["count 0"] []]`, `[2 2 [] []]`)

@@ -25,32 +25,122 @@ func (t *sender) unbind() { t.s, t.f, t.ch = nil, nil, nil }
 // open reports whether the handler's direction is open for sending.
 func (t *sender) open() bool { return t.f != nil && t.ch.st&stOurs != 0 }
 
-// Write sends data as one chunk; data is copied into the output.
+// Write sends data as one chunk; data is copied into the output. Once the
+// direction is kept, the chunk goes behind the kept writer's, without
+// waiting: this is the loop.
 func (t *sender) Write(data []byte) {
-	if t.open() {
-		t.f.Out = t.s.c.ver.AppendChunk(t.f.Out, t.ch.id, data)
+	if !t.open() {
+		return
 	}
+	v, id := t.s.c.ver, t.ch.id
+	if k := t.ch.kept; k != nil {
+		_ = k.out.Append(false, func(q []byte) []byte { return v.AppendChunk(q, id, data) })
+		return
+	}
+	t.f.Out = v.AppendChunk(t.f.Out, id, data)
 }
 
 // Error ends the handler's direction with an error.
 func (t *sender) Error(category, code int, msg string) {
-	if t.open() {
-		t.f.Out = t.s.c.ver.AppendError(t.f.Out, t.ch.id, category, code, msg)
-		t.ch.st &^= stOurs
+	if !t.open() {
+		return
 	}
+	v, id := t.s.c.ver, t.ch.id
+	if k := t.ch.kept; k != nil {
+		_ = k.out.End(false, func(q []byte) []byte { return v.AppendError(q, id, category, code, msg) })
+		return
+	}
+	t.f.Out = v.AppendError(t.f.Out, id, category, code, msg)
+	t.ch.st &^= stOurs
 }
 
 // Close ends the handler's direction with a choke.
 func (t *sender) Close() {
-	if t.open() {
-		t.f.Out = t.s.c.ver.AppendChoke(t.f.Out, t.ch.id)
-		t.ch.st &^= stOurs
+	if !t.open() {
+		return
 	}
+	v, id := t.s.c.ver, t.ch.id
+	if k := t.ch.kept; k != nil {
+		_ = k.out.End(false, func(q []byte) []byte { return v.AppendChoke(q, id) })
+		return
+	}
+	t.f.Out = v.AppendChoke(t.f.Out, id)
+	t.ch.st &^= stOurs
 }
 
 // Closed reports whether the handler's direction has ended (or the
 // Sender is used outside its call).
-func (t *sender) Closed() bool { return !t.open() }
+func (t *sender) Closed() bool {
+	if !t.open() {
+		return true
+	}
+	if k := t.ch.kept; k != nil {
+		return k.out.Closed()
+	}
+	return false
+}
+
+// Keep hands the direction to a kept writer (see [handlers.Sender]).
+func (t *sender) Keep() handlers.StreamWriter {
+	if t.s == nil || t.ch.st&stOurs == 0 {
+		return closedKept
+	}
+	if t.ch.kept != nil {
+		return t.ch.kept
+	}
+	s, id := t.s, t.ch.id
+	k := &kept{ver: s.c.ver, id: id}
+	k.out = codec.NewOutbox(s.conn, 0, func(f *codec.Flow) { s.keptEnded(f, id) })
+	t.ch.kept = k
+	s.kept++
+	return k
+}
+
+// kept is a stream's direction kept past the handler's call: its messages
+// reach the loop through an Outbox.
+type kept struct {
+	out *codec.Outbox
+	ver Version
+	id  uint64
+}
+
+// closedKept is what Keep gives for a direction that has ended.
+var closedKept = func() *kept {
+	k := &kept{out: codec.NewOutbox(nil, 0, nil)}
+	k.out.Abandon()
+	return k
+}()
+
+func (k *kept) Write(data []byte) error {
+	return k.out.Append(true, func(q []byte) []byte { return k.ver.AppendChunk(q, k.id, data) })
+}
+
+func (k *kept) Error(category, code int, msg string) error {
+	return k.out.End(true, func(q []byte) []byte { return k.ver.AppendError(q, k.id, category, code, msg) })
+}
+
+func (k *kept) Close() error {
+	return k.out.End(true, func(q []byte) []byte { return k.ver.AppendChoke(q, k.id) })
+}
+
+func (k *kept) Done() <-chan struct{} { return k.out.Done() }
+
+// keptEnded runs on the loop once the last message of a kept direction is
+// in the output: the direction is closed, and the channel ends if the
+// peer's has.
+func (s *session) keptEnded(f *codec.Flow, id uint64) {
+	ch := s.find(id)
+	if ch == nil || ch.kept == nil {
+		return
+	}
+	ch.kept = nil
+	s.kept--
+	ch.st &^= stOurs
+	if ch.st&stPeer == 0 {
+		s.remove(ch)
+	}
+	s.settle(f, false)
+}
 
 // Conn returns the connection, or nil outside the call.
 func (t *sender) Conn() handlers.Conn {
@@ -98,7 +188,12 @@ func (s *session) openStream(f *codec.Flow, id uint64, h handlers.StreamHandler,
 		return
 	}
 	if rx == nil {
-		// Done at once: the peer's messages are dropped.
+		// Done at once: the peer's messages are dropped. A kept direction
+		// keeps the channel open until it ends.
+		if ch.kept != nil {
+			ch.st &^= stPeer
+			return
+		}
 		s.closeOurs(f, ch, 0, nil)
 		s.remove(ch)
 		return
@@ -141,6 +236,15 @@ func (s *session) peerEnd(f *codec.Flow, ch *channel, isErr bool, category, code
 	s.l.tx.unbind()
 	if p != nil {
 		s.panicked(f, ch, p)
+		return
+	}
+	if k := ch.kept; k != nil {
+		// The handler answers on: the channel ends with its direction,
+		// unless the peer's message was out of place.
+		if fault != 0 {
+			v, id := s.c.ver, ch.id
+			_ = k.out.End(false, func(q []byte) []byte { return appendError(v, q, id, Category, fault, msg) })
+		}
 		return
 	}
 	s.closeOurs(f, ch, fault, msg)

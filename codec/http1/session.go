@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime/debug"
+	"sync/atomic"
 
 	"github.com/tokamak-io/tokamak/codec"
 	"github.com/tokamak-io/tokamak/handlers"
@@ -20,6 +21,11 @@ type session struct {
 	head    Head    // the head being parsed, then its framing
 	body    Chunked // the chunked body being checked
 	sent100 bool    // "100 Continue" was sent for this request
+	// stream is the body being streamed, if any (handlers.Response.Stream).
+	// Set off the loop for a blocking handler, hence atomic.
+	stream atomic.Pointer[bodyWriter]
+	// waiting is the deferred answer not yet given, if any.
+	waiting atomic.Pointer[deferred]
 }
 
 // reset forgets the request in progress.
@@ -188,11 +194,16 @@ func (s *session) dispatch(req *handlers.Request, f *codec.Flow, last bool) {
 		busy(w)
 		s.respond(f, w, req, keepAlive, false)
 	} else {
+		w.SetStreamer(s)
 		v, panicked := call(h, w, req)
 		if panicked {
 			s.handlerPanic(v, req, f)
 		}
-		s.respond(f, w, req, keepAlive, panicked)
+		if w.Deferred() {
+			s.deferredBy(f, w, panicked, true)
+		} else {
+			s.respond(f, w, req, keepAlive, panicked)
+		}
 	}
 	req.Conn = nil
 	if cap(w.Body()) > maxKeptBody {
@@ -243,15 +254,47 @@ func (s *session) offload(h handlers.Handler, req *handlers.Request, keepAlive b
 	conn := s.conn
 	return s.c.pool.Go(func() {
 		w := new(handlers.Response)
+		w.SetStreamer(&offloadStreamer{s, r, keepAlive})
 		v, panicked := call(h, w, r)
 		conn.Post(func(f *codec.Flow) {
-			f.Phase = codec.PhaseIdle
 			if panicked {
 				s.handlerPanic(v, r, f)
 			}
+			if w.Deferred() {
+				s.deferredBy(f, w, panicked, false)
+				return
+			}
+			f.Phase = codec.PhaseIdle
 			s.respond(f, w, r, keepAlive, panicked)
 		})
 	})
+}
+
+// deferredBy follows a handler that deferred its answer (Defer, Stream).
+// Called from Serve, the requests behind wait for the answer; called from
+// the Post of an offloaded handler, they already wait (PhaseWait since the
+// offload), unless the answer came first. A handler that panicked gets the
+// 500 if it had not answered yet, and a streamed answer is cut: the
+// connection closes without the end of the body.
+func (s *session) deferredBy(f *codec.Flow, w *handlers.Response, panicked, fromServe bool) {
+	d := w.Defer().(*deferred)
+	if panicked {
+		d.onLoop.Store(true) // this is the loop: Abort must not wait
+		if !d.taken.Swap(true) {
+			s.waiting.CompareAndSwap(d, nil)
+			d.finish()
+			f.Out = AppendError(f.Out, 500, msgPanic)
+			f.Close = true
+			return
+		}
+		if b := s.stream.Load(); b != nil && b.d == d {
+			_ = b.Abort()
+		}
+	}
+	d.onLoop.Store(false)
+	if fromServe {
+		f.Phase = codec.PhaseWait
+	}
 }
 
 // busy answers a blocking request that the full offload pool could not
@@ -295,6 +338,12 @@ func (s *session) Timeout(p codec.Phase, f *codec.Flow) {
 
 // Close releases the connection.
 func (s *session) Close() {
+	if b := s.stream.Load(); b != nil {
+		b.out.Abandon() // its writer learns that the client is gone
+	}
+	if d := s.waiting.Load(); d != nil {
+		d.finish()
+	}
 	s.reset()
 	s.conn = nil
 }
