@@ -7,7 +7,8 @@ import "strconv"
 // Connection) after the handler returns.
 //
 // A Response is owned by the event loop and reused for the next request:
-// it is valid only until the handler returns. Its buffers keep their
+// it is valid only until the handler returns. A handler that answers later
+// calls [Response.Defer] or [Response.Stream]. Its buffers keep their
 // capacity, so a handler that writes the same shape of answer every time
 // allocates nothing.
 type Response struct {

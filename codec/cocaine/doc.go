@@ -148,7 +148,11 @@
 // handlers (event, chunk data, error message, a method's name and params
 // on the loop) point into the inbound buffer and stop being valid when the
 // handler returns; the [handlers.Sender] too is valid only during the
-// call. The session copies only a unary call's name and params chunk,
+// call. A handler that answers later keeps its direction with
+// [handlers.Sender.Keep]: the [handlers.StreamWriter] it gets may be used
+// from any goroutine but a loop's, its messages reach the loop through a
+// [codec.Outbox], and the channel stays open, the connection busy, until
+// it ends. The session copies only a unary call's name and params chunk,
 // which must outlive their frame, into a buffer the loop reuses.
 //
 // Each loop has scratch space shared by its connections: a Walker, the
