@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseResponse(t *testing.T) {
@@ -57,6 +59,47 @@ func TestParseResponse(t *testing.T) {
 	}
 }
 
+// Every response a server may split anywhere; and a response that the
+// buffer holds with the start of the next must take only its own bytes.
+func TestParseResponseTakesOne(t *testing.T) {
+	one := "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+	var r response
+	n, err := parseResponse([]byte(one+one[:20]), false, &r)
+	if err != nil || n != len(one) {
+		t.Errorf("got n=%d, %v; want %d, nil", n, err, len(one))
+	}
+	if _, err := parseResponse([]byte("HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n"), false, &r); err != errMalformed {
+		t.Errorf("bare LF: got %v, want %v", err, errMalformed)
+	}
+}
+
+// FuzzParseResponse checks that a verdict on a buffer holds for the
+// buffer with more bytes after it: a response never depends on what
+// follows, and nothing beyond b is read.
+func FuzzParseResponse(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), 3)
+	f.Add([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), 40)
+	f.Add([]byte("HTTP/1.0 204\r\nConnection: keep-alive\r\n\r\n"), 0)
+	f.Fuzz(func(t *testing.T, b []byte, split int) {
+		var r response
+		n, err := parseResponse(b, false, &r)
+		if err == nil && (n <= 0 || n > len(b)) {
+			t.Fatalf("n=%d of %d bytes", n, len(b))
+		}
+		if split < 0 || split > len(b) {
+			return
+		}
+		// The prefix must not be whole unless the response ends within it.
+		m, perr := parseResponse(b[:split], false, &r)
+		switch {
+		case perr == nil && (err != nil || m != n):
+			t.Fatalf("prefix of %d: n=%d, whole: n=%d %v", split, m, n, err)
+		case err == nil && split < n && perr != errIncomplete:
+			t.Fatalf("prefix of %d: %v, want incomplete", split, perr)
+		}
+	})
+}
+
 func runLoad(t *testing.T, args ...string) (result, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
@@ -70,67 +113,199 @@ func runLoad(t *testing.T, args ...string) (result, int) {
 	return res, code
 }
 
+// forEngine runs test once with each engine built in.
+func forEngine(t *testing.T, test func(t *testing.T, engine string)) {
+	for _, name := range engineNames() {
+		t.Run(name, func(t *testing.T) { test(t, name) })
+	}
+}
+
+// rawServer serves each accepted connection with serve and returns its
+// address.
+func rawServer(t *testing.T, serve func(c net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// answering serves every request head it reads with answer, written in
+// pieces of at most piece bytes when piece > 0. Request bodies are not
+// supported.
+func answering(answer string, piece int) func(c net.Conn) {
+	return func(c net.Conn) {
+		buf := make([]byte, 4096)
+		pending := ""
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			pending += string(buf[:n])
+			k := strings.Count(pending, "\r\n\r\n")
+			pending = pending[strings.LastIndex(pending, "\r\n\r\n")+4:]
+			out := strings.Repeat(answer, k)
+			for piece > 0 && len(out) > piece {
+				if _, err := c.Write([]byte(out[:piece])); err != nil {
+					return
+				}
+				out = out[piece:]
+				time.Sleep(50 * time.Microsecond)
+			}
+			if _, err := c.Write([]byte(out)); err != nil {
+				return
+			}
+		}
+	}
+}
+
 func TestClosedLoopAgainstNetHTTP(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "Hello, World!")
 	}))
 	defer srv.Close()
-	res, code := runLoad(t, "-c", "4", "-pipeline", "8", "-n", "2000", srv.URL+"/x")
-	if code != 0 || res.Requests != 2000 || res.Statuses["200"] != 2000 || res.Errors.total() != 0 {
-		t.Fatalf("exit %d, %+v", code, res)
-	}
-	if res.Latency["p50"] <= 0 || res.Latency["max"] < res.Latency["p99"] {
-		t.Errorf("latencies %v", res.Latency)
+	forEngine(t, func(t *testing.T, engine string) {
+		res, code := runLoad(t, "-engine", engine, "-threads", "2", "-c", "5", "-pipeline", "8", "-n", "2003", srv.URL+"/x")
+		if code != 0 || res.Requests != 2003 || res.Statuses["200"] != 2003 || res.Errors.total() != 0 {
+			t.Fatalf("exit %d, %+v", code, res)
+		}
+		if res.Latency["p50"] <= 0 || res.Latency["max"] < res.Latency["p99"] {
+			t.Errorf("latencies %v", res.Latency)
+		}
+		if res.BytesPerSec <= 0 || res.Engine != engine {
+			t.Errorf("bytes/s %v, engine %q", res.BytesPerSec, res.Engine)
+		}
+	})
+}
+
+// Responses that arrive a few bytes at a time, chunked or not, are put
+// together across reads.
+func TestSplitResponses(t *testing.T) {
+	for _, tc := range []struct {
+		answer string
+		piece  int
+	}{
+		{"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!", 7},
+		{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHello\r\n8\r\n, World!\r\n0\r\n\r\n", 7},
+		// Larger than a first leftover buffer, so that it must grow.
+		{"HTTP/1.1 200 OK\r\nContent-Length: 20000\r\n\r\n" + strings.Repeat("x", 20000), 1999},
+	} {
+		addr := rawServer(t, answering(tc.answer, tc.piece))
+		forEngine(t, func(t *testing.T, engine string) {
+			res, code := runLoad(t, "-engine", engine, "-c", "2", "-pipeline", "3", "-n", "30", "http://"+addr+"/")
+			if code != 0 || res.Requests != 30 || res.Errors.total() != 0 {
+				t.Fatalf("exit %d, %+v", code, res)
+			}
+		})
 	}
 }
 
-// A server that answers garbage, a wrong status or closes early gets
-// errors, not speed.
+// A batch larger than the socket buffers is written in parts.
+func TestLargeRequests(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		fmt.Fprint(w, n)
+	}))
+	defer srv.Close()
+	body := strings.Repeat("b", 1<<20)
+	forEngine(t, func(t *testing.T, engine string) {
+		res, code := runLoad(t, "-engine", engine, "-c", "2", "-pipeline", "4", "-n", "16",
+			"-method", "POST", "-body", body, srv.URL+"/")
+		if code != 0 || res.Requests != 16 || res.Errors.total() != 0 {
+			t.Fatalf("exit %d, %+v", code, res)
+		}
+	})
+}
+
+// A server may close after a response that says so; the tool reconnects.
+func TestConnectionClose(t *testing.T) {
+	addr := rawServer(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		if _, err := c.Read(buf); err == nil {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	forEngine(t, func(t *testing.T, engine string) {
+		res, code := runLoad(t, "-engine", engine, "-c", "3", "-n", "60", "http://"+addr+"/")
+		if code != 0 || res.Requests != 60 || res.Errors.total() != 0 {
+			t.Fatalf("exit %d, %+v", code, res)
+		}
+	})
+}
+
+// A server that answers garbage, a wrong status, too much, too late or
+// closes early gets errors, not speed.
 func TestMisbehavingServers(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		answer string
-		kind   func(e errorCounts) uint64
+		name  string
+		serve func(c net.Conn)
+		kind  func(e errorCounts) uint64
 	}{
-		{"garbage", "this is not http\r\n\r\n", func(e errorCounts) uint64 { return e.Protocol }},
-		{"500", "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n", func(e errorCounts) uint64 { return e.Status }},
-		{"closes", "", func(e errorCounts) uint64 { return e.Closed }},
+		{"garbage", answering("this is not http\r\n\r\n", 0), func(e errorCounts) uint64 { return e.Protocol }},
+		{"500", answering("HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n", 0), func(e errorCounts) uint64 { return e.Status }},
+		{"closes", func(c net.Conn) { c.Read(make([]byte, 4096)) }, func(e errorCounts) uint64 { return e.Closed }},
+		{"huge", answering(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", maxResponse, strings.Repeat("x", maxResponse)), 0),
+			func(e errorCounts) uint64 { return e.Protocol }},
+		{"extra", answering("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0),
+			func(e errorCounts) uint64 { return e.Protocol }},
+		{"silent", func(c net.Conn) { io.Copy(io.Discard, c) }, func(e errorCounts) uint64 { return e.Timeout }},
 	} {
+		addr := rawServer(t, tc.serve)
 		t.Run(tc.name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func() {
-						defer c.Close()
-						buf := make([]byte, 4096)
-						for {
-							n, err := c.Read(buf)
-							if err != nil {
-								return
-							}
-							if tc.answer == "" {
-								return
-							}
-							c.Write([]byte(strings.Repeat(tc.answer, strings.Count(string(buf[:n]), "\r\n\r\n"))))
-						}
-					}()
+			forEngine(t, func(t *testing.T, engine string) {
+				res, code := runLoad(t, "-engine", engine, "-c", "2", "-d", "300ms", "-timeout", "100ms", "http://"+addr+"/")
+				if code != 1 || tc.kind(res.Errors) == 0 {
+					t.Errorf("exit %d, errors %+v: want exit 1 and errors of the kind", code, res.Errors)
 				}
-			}()
-			res, code := runLoad(t, "-c", "2", "-d", "300ms", "http://"+ln.Addr().String()+"/")
-			if code != 1 || tc.kind(res.Errors) == 0 {
-				t.Errorf("exit %d, errors %+v: want exit 1 and errors of the kind", code, res.Errors)
-			}
-			if tc.name != "500" && res.Requests != 0 {
-				t.Errorf("%d requests counted", res.Requests)
-			}
+				if tc.name != "500" && tc.name != "extra" && res.Requests != 0 {
+					t.Errorf("%d requests counted", res.Requests)
+				}
+			})
 		})
+	}
+}
+
+func TestConnectRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	forEngine(t, func(t *testing.T, engine string) {
+		res, code := runLoad(t, "-engine", engine, "-c", "2", "-d", "100ms", "http://"+addr+"/")
+		if code != 1 || res.Errors.Connect == 0 || res.Requests != 0 {
+			t.Errorf("exit %d, %+v: want exit 1 and connect errors", code, res)
+		}
+	})
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-engine", "bogus", "http://127.0.0.1:1/"},
+		{"-threads", "0", "http://127.0.0.1:1/"},
+		{"-c", "0", "http://127.0.0.1:1/"},
+		{"https://127.0.0.1:1/"},
+		{},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(args, &out, &errOut); code != 2 {
+			t.Errorf("%q: exit %d, want 2", args, code)
+		}
 	}
 }

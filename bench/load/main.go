@@ -5,18 +5,38 @@
 //	go run ./bench/load -c 50 -d 10s http://127.0.0.1:8080/plaintext
 //	go run ./bench/load -c 50 -pipeline 16 -n 1000000 -json http://127.0.0.1:8080/plaintext
 //
-// Each connection runs in its own goroutine: it writes -pipeline requests
-// in one write, reads their responses in order, and records each one's
-// latency from the write of its batch to the end of its response. A
+// Each connection writes -pipeline requests in one write, reads their
+// responses, and writes the next batch as soon as the last one is in. A
 // response is counted only when it parses as HTTP/1.1 with its body framed
-// by Content-Length or chunked encoding; garbage, a close with requests
-// outstanding, a timeout or a status outside -expect's class is an error
-// of its kind, so a server that answers badly cannot look fast. A response
-// must fit in the connection's 64 KiB read buffer; a larger one counts as a
-// protocol error.
+// by Content-Length or chunked encoding; garbage, a response to nothing
+// sent, a close with requests outstanding, a timeout or a status outside
+// -expect's class is an error of its kind, and the connection is replaced,
+// so a server that answers badly cannot look fast. A response must fit in
+// 64 KiB; a larger one counts as a protocol error.
+//
+// The default engine (-engine epoll, Linux) is built like wrk so that the
+// tool is not what limits the rate: -threads goroutines (GOMAXPROCS by
+// default), each an event loop with its own epoll instance, drive the
+// connections dealt to it over non-blocking sockets. Per readable event a
+// loop makes one read into its shared 64 KiB buffer, parses the responses
+// in place, copies out only the start of an unfinished one, and writes the
+// next batch straight away (EPOLLOUT is watched only while a write is
+// unfinished); reads, writes and polls are raw system calls, and nothing
+// is allocated per request. The clock is read once per read: a response's
+// latency runs from the write of its batch to the read that completed it,
+// and responses that share both (a batch in one read) are recorded in the
+// histogram in one step. Timeouts and reconnects are found by a scan every
+// 10 ms. -engine goroutine, the portable one, runs a goroutine per
+// connection on package net instead.
+//
+// Wire formats sit behind the protocol interface (protocol.go): the engines
+// own sockets, clocks and counting, a protocol encodes a batch and frames
+// and matches responses, numbering the request each one answers so that
+// protocols matched by id can come, and an open loop can keep a send time
+// per request.
 //
 // The exit status is 1 when errors exceed -max-errors (a fraction of the
-// requests answered), 2 on bad flags.
+// requests answered) or the host does not resolve, 2 on bad flags.
 //
 // Not yet: the open-loop -rate mode with coordinated-omission correction,
 // and the MessagePack-RPC and Cocaine protocols (bench/prelim/rpcload
@@ -28,19 +48,27 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
+// maxResponse bounds a response: it must fit a connection's read buffer.
+const maxResponse = 64 << 10
+
+// retryPause is the wait before a failed connect is tried again.
+const retryPause = 10 * time.Millisecond
+
 type config struct {
-	addr     string
-	head     bool
-	request  []byte // one request
-	batch    []byte // pipeline copies of it
+	raddr    *net.TCPAddr
+	proto    protocol
+	engine   string
+	threads  int
 	pipeline int
 	conns    int
 	duration time.Duration
@@ -67,15 +95,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		headers  headerFlags
 		asJSON   = fs.Bool("json", false, "print the result as one JSON object")
 		maxErr   = fs.Float64("max-errors", 0.01, "exit 1 when errors exceed this fraction of the responses")
+		cpuProf  = fs.String("cpuprofile", "", "write the load tool's own CPU profile to `file`")
 		progress = fs.Bool("progress", isTerminal(stderr), "print a progress line each second (default: when stderr is a terminal)")
 	)
 	fs.IntVar(&cfg.conns, "c", 50, "connections")
 	fs.DurationVar(&cfg.duration, "d", 10*time.Second, "duration (ignored with -n)")
 	fs.Int64Var(&cfg.requests, "n", 0, "total requests to send, then stop (0: run for -d)")
 	fs.IntVar(&cfg.pipeline, "pipeline", 1, "requests written per batch on a connection")
-	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Second, "time allowed for a batch's responses")
+	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Second, "time allowed for a connect, and for a batch's responses")
 	fs.IntVar(&cfg.expect, "expect", 2, "status class every response must have (2 = 2xx)")
 	fs.Var(&headers, "H", "request header `Name: value` (repeatable)")
+	fs.StringVar(&cfg.engine, "engine", defaultEngine(), "connection engine: "+strings.Join(engineNames(), " or "))
+	fs.IntVar(&cfg.threads, "threads", runtime.GOMAXPROCS(0), "event loops of the epoll engine")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: load [flags] http://host:port/path\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -83,7 +114,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 || cfg.conns < 1 || cfg.pipeline < 1 {
+	eng := engines[cfg.engine]
+	if fs.NArg() != 1 || cfg.conns < 1 || cfg.pipeline < 1 || cfg.threads < 1 || eng == nil {
 		fs.Usage()
 		return 2
 	}
@@ -92,15 +124,38 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "load: want an http://host:port/path URL, got %q\n", fs.Arg(0))
 		return 2
 	}
-	cfg.addr = u.Host
+	addr := u.Host
 	if u.Port() == "" {
-		cfg.addr += ":80"
+		addr = net.JoinHostPort(u.Hostname(), "80")
 	}
-	cfg.head = *method == "HEAD"
-	cfg.request = buildRequest(*method, u, headers, *body)
-	cfg.batch = []byte(strings.Repeat(string(cfg.request), cfg.pipeline))
+	// Resolved once: the engines connect to an address, not a name.
+	if cfg.raddr, err = net.ResolveTCPAddr("tcp", addr); err != nil {
+		fmt.Fprintf(stderr, "load: %v\n", err)
+		return 1
+	}
+	cfg.proto = newHTTP(*method, u, headers, *body, cfg.pipeline)
+	cfg.threads = min(cfg.threads, cfg.conns)
+	if cfg.engine != "epoll" {
+		cfg.threads = 0 // a goroutine per connection
+	}
 
-	res := measure(&cfg, *progress, stderr)
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "load: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
+	res, err := measure(&cfg, eng, *progress, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "load: %v\n", err)
+		return 1
+	}
 	res.URL = u.String()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -114,18 +169,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func buildRequest(method string, u *url.URL, headers []string, body string) []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, u.RequestURI(), u.Host)
-	for _, h := range headers {
-		fmt.Fprintf(&b, "%s\r\n", h)
+// defaultEngine is the event loops where the system has them.
+func defaultEngine() string {
+	if engines["epoll"] != nil {
+		return "epoll"
 	}
-	if body != "" || method == "POST" || method == "PUT" {
-		fmt.Fprintf(&b, "Content-Length: %d\r\n", len(body))
+	return "goroutine"
+}
+
+func engineNames() []string {
+	names := make([]string, 0, len(engines))
+	for name := range engines {
+		names = append(names, name)
 	}
-	b.WriteString("\r\n")
-	b.WriteString(body)
-	return []byte(b.String())
+	slices.Sort(names)
+	return names
 }
 
 func isTerminal(w io.Writer) bool {
@@ -151,6 +209,8 @@ func (e errorCounts) total() uint64 { return e.Connect + e.Timeout + e.Status + 
 // result is a run's outcome; latencies in microseconds.
 type result struct {
 	URL         string            `json:"url"`
+	Engine      string            `json:"engine"`
+	Threads     int               `json:"threads,omitempty"` // event loops, with the epoll engine
 	Conns       int               `json:"conns"`
 	Pipeline    int               `json:"pipeline"`
 	Seconds     float64           `json:"seconds"`
@@ -160,98 +220,6 @@ type result struct {
 	Latency     map[string]int64  `json:"latency_us"`
 	Statuses    map[string]uint64 `json:"statuses"`
 	Errors      errorCounts       `json:"errors"`
-}
-
-// measure runs the workers and merges what they measured.
-func measure(cfg *config, progress bool, out io.Writer) *result {
-	sh := &shared{}
-	sh.budget.Store(cfg.requests)
-	stop := make(chan struct{})
-	ws := make([]*worker, cfg.conns)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range ws {
-		ws[i] = &worker{cfg: cfg}
-		wg.Add(1)
-		go func() { defer wg.Done(); ws[i].run(sh, stop) }()
-	}
-	finished := make(chan struct{})
-	go func() { wg.Wait(); close(finished) }()
-
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	var deadline <-chan time.Time
-	if cfg.requests == 0 {
-		deadline = time.After(cfg.duration)
-	}
-	var lastReq uint64
-	var elapsed time.Duration
-loop:
-	for {
-		select {
-		case <-deadline:
-			break loop
-		case <-finished:
-			break loop
-		case now := <-tick.C:
-			if cfg.requests > 0 && sh.budget.Load() <= 0 && sh.requests.Load() >= uint64(cfg.requests) {
-				break loop
-			}
-			if progress {
-				req := sh.requests.Load()
-				fmt.Fprintf(out, "\r%5.0fs  %10.0f req/s  errors %d  p99 %s   ",
-					now.Sub(start).Seconds(), float64(req-lastReq), sh.errors.Load(), us(secondP99(ws)))
-				lastReq = req
-			}
-		}
-	}
-	elapsed = time.Since(start)
-	close(stop)
-	<-finished
-	if progress {
-		fmt.Fprintln(out)
-	}
-	return merge(cfg, ws, elapsed)
-}
-
-// secondP99 is the 99th percentile of the latencies since the last call.
-func secondP99(ws []*worker) int64 {
-	h := newHist()
-	for _, w := range ws {
-		w.mu.Lock()
-		if w.second != nil {
-			h.Merge(w.second)
-			w.second.Reset()
-		}
-		w.mu.Unlock()
-	}
-	return h.ValueAtQuantile(99)
-}
-
-func merge(cfg *config, ws []*worker, elapsed time.Duration) *result {
-	h := newHist()
-	res := &result{Conns: cfg.conns, Pipeline: cfg.pipeline, Seconds: elapsed.Seconds(), Statuses: map[string]uint64{}}
-	var bytes uint64
-	for _, w := range ws {
-		h.Merge(w.hist)
-		res.Requests += w.requests
-		bytes += w.bytes
-		for s, n := range w.statuses {
-			res.Statuses[fmt.Sprint(s)] += n
-		}
-		res.Errors.Connect += w.errs[errConnect]
-		res.Errors.Timeout += w.errs[errTimeout]
-		res.Errors.Status += w.errs[errStatus]
-		res.Errors.Protocol += w.errs[errProtocol]
-		res.Errors.Closed += w.errs[errClosed]
-	}
-	res.ReqPerSec = float64(res.Requests) / elapsed.Seconds()
-	res.BytesPerSec = float64(bytes) / elapsed.Seconds()
-	res.Latency = map[string]int64{
-		"p50": h.ValueAtQuantile(50), "p90": h.ValueAtQuantile(90), "p99": h.ValueAtQuantile(99),
-		"p99.9": h.ValueAtQuantile(99.9), "max": h.Max(),
-	}
-	return res
 }
 
 func us(v int64) string {
@@ -265,7 +233,11 @@ func us(v int64) string {
 }
 
 func (r *result) print(w io.Writer) {
-	fmt.Fprintf(w, "%s: %d connections, pipeline %d, %.2fs\n", r.URL, r.Conns, r.Pipeline, r.Seconds)
+	fmt.Fprintf(w, "%s: %d connections, pipeline %d, %.2fs, engine %s", r.URL, r.Conns, r.Pipeline, r.Seconds, r.Engine)
+	if r.Threads > 0 {
+		fmt.Fprintf(w, " ×%d", r.Threads)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  requests  %d, %.1f req/s, %.2f MB/s\n", r.Requests, r.ReqPerSec, r.BytesPerSec/1e6)
 	l := r.Latency
 	fmt.Fprintf(w, "  latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",

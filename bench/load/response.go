@@ -25,22 +25,19 @@ type response struct {
 // parseResponse reads the response at the start of b, to a request whose
 // method was HEAD when head is set. It returns the bytes the response
 // takes, errIncomplete when b ends inside it, or errMalformed.
+//
+// It walks the head line by line, once, and compares a field name only
+// when its length is that of a field it needs: the load tool parses every
+// response it counts, so this is its hottest code.
 func parseResponse(b []byte, head bool, r *response) (int, error) {
-	end := bytes.Index(b, []byte("\r\n\r\n"))
-	if end < 0 {
-		if len(b) > maxHead {
-			return 0, errMalformed
-		}
-		if len(b) >= 5 && !bytes.HasPrefix(b, []byte("HTTP/")) {
-			return 0, errMalformed
-		}
-		return 0, errIncomplete
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return 0, incompleteHead(b)
 	}
-	lines := b[:end]
-	line, rest, _ := bytes.Cut(lines, []byte("\r\n"))
-	// HTTP/1.x SSS reason
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || (line[7] != '0' && line[7] != '1') ||
-		line[8] != ' ' || (len(line) > 12 && line[12] != ' ') {
+	// HTTP/1.x SSS reason\r\n
+	line := b[:i]
+	if len(line) < 13 || line[len(line)-1] != '\r' || !bytes.HasPrefix(line, []byte("HTTP/1.")) ||
+		(line[7] != '0' && line[7] != '1') || line[8] != ' ' || (len(line) > 13 && line[12] != ' ') {
 		return 0, errMalformed
 	}
 	status := 0
@@ -55,17 +52,33 @@ func parseResponse(b []byte, head bool, r *response) (int, error) {
 	}
 	*r = response{status: status, close: line[7] == '0'}
 	length, chunked := -1, false
-	for len(rest) > 0 {
-		var field []byte
-		field, rest, _ = bytes.Cut(rest, []byte("\r\n"))
-		name, value, ok := bytes.Cut(field, []byte(":"))
-		if !ok {
+	n := i + 1 // the head's bytes so far
+	for {
+		i := bytes.IndexByte(b[n:], '\n')
+		if i < 0 {
+			return 0, incompleteHead(b)
+		}
+		field := b[n : n+i]
+		n += i + 1
+		if len(field) == 0 || field[len(field)-1] != '\r' {
 			return 0, errMalformed
 		}
-		value = bytes.TrimSpace(value)
-		switch {
-		case bytes.EqualFold(name, []byte("Content-Length")):
-			n := 0
+		field = field[:len(field)-1]
+		if len(field) == 0 {
+			break // the empty line that ends the head
+		}
+		colon := bytes.IndexByte(field, ':')
+		if colon <= 0 {
+			return 0, errMalformed
+		}
+		name := field[:colon]
+		switch len(name) {
+		case len("Content-Length"):
+			if !bytes.EqualFold(name, []byte("Content-Length")) {
+				continue
+			}
+			value := bytes.TrimSpace(field[colon+1:])
+			v := 0
 			if len(value) == 0 || len(value) > 12 {
 				return 0, errMalformed
 			}
@@ -73,18 +86,25 @@ func parseResponse(b []byte, head bool, r *response) (int, error) {
 				if c < '0' || c > '9' {
 					return 0, errMalformed
 				}
-				n = n*10 + int(c-'0')
+				v = v*10 + int(c-'0')
 			}
-			if length >= 0 && length != n {
+			if length >= 0 && length != v {
 				return 0, errMalformed
 			}
-			length = n
-		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			chunked = bytes.EqualFold(value, []byte("chunked"))
+			length = v
+		case len("Transfer-Encoding"):
+			if !bytes.EqualFold(name, []byte("Transfer-Encoding")) {
+				continue
+			}
+			chunked = bytes.EqualFold(bytes.TrimSpace(field[colon+1:]), []byte("chunked"))
 			if !chunked {
 				return 0, errMalformed
 			}
-		case bytes.EqualFold(name, []byte("Connection")):
+		case len("Connection"):
+			if !bytes.EqualFold(name, []byte("Connection")) {
+				continue
+			}
+			value := bytes.TrimSpace(field[colon+1:])
 			switch {
 			case bytes.EqualFold(value, []byte("close")):
 				r.close = true
@@ -93,7 +113,6 @@ func parseResponse(b []byte, head bool, r *response) (int, error) {
 			}
 		}
 	}
-	n := end + 4
 	switch {
 	case head || status == 204 || status == 304 || status < 200:
 		return n, nil
@@ -112,6 +131,18 @@ func parseResponse(b []byte, head bool, r *response) (int, error) {
 		return n + length, nil
 	}
 	return 0, errMalformed // a body up to the close: not for a load test
+}
+
+// incompleteHead is the verdict on b, which ends inside a response head:
+// errIncomplete, unless it is already too long or does not start as one.
+func incompleteHead(b []byte) error {
+	if len(b) > maxHead {
+		return errMalformed
+	}
+	if p := min(len(b), 5); !bytes.Equal(b[:p], []byte("HTTP/")[:p]) {
+		return errMalformed
+	}
+	return errIncomplete
 }
 
 // chunkedLen returns the bytes a chunked body takes and its data size.

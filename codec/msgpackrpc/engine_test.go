@@ -267,7 +267,9 @@ func TestNetRPCInterop(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					method := "echo"
-					if i%10 == 0 {
+					// 50 blocking calls: at most rpccall.MaxPending (64) may
+					// be out at once on one connection, more would be "busy".
+					if i%20 == 0 {
 						method = "slowecho"
 					}
 					want := fmt.Sprintf("call %d", i)
