@@ -17,6 +17,7 @@ func seeds(t testing.TB) [][]byte {
 		join(invoke(2, "slow"), chunk(2, "\x91\x01"), choke(2), invoke(3, "count"), peerError(3, 1, 2, "e")),
 		join(invoke(2, "chunkpanic"), chunk(2, "x"), invoke(3, "refuse"), unhex(t, "94 03 07 90 90"), choke(3)),
 		unhex(t, hexHandshake+hexV11Invoke+hexV11Chunk+hexV11Choke+hexV11Heartbeat),
+		join(invoke(2, "keeper"), chunk(2, "a"), invoke(3, "keeper"), chunk(2, "b"), choke(2), peerError(3, 1, 2, "e"), chunk(3, "late")),
 		unhex(t, "94 02 00 dd ff ff ff ff"),
 		unhex(t, "94 02 00 91 a4 65 63 68 6f 90 94 02 00 91 c4 02 68 69 90"),
 	}

@@ -100,9 +100,25 @@ func testRegistry() *handlers.Registry {
 		retained = tx
 		return &counter{}
 	}))
+	reg.HandleStream("keeper", handlers.StreamFunc(func(tx handlers.Sender, event []byte) handlers.Receiver {
+		keptWriter = tx.Keep() // from here the Sender's messages go through it
+		return keeper{}
+	}))
 	reg.Freeze()
 	return reg
 }
+
+// keptWriter is the last direction a "keeper" handler kept.
+var keptWriter handlers.StreamWriter
+
+// keeper echoes through a kept direction and closes it on the peer's
+// close; after the peer's error it leaves it open (the connection's close
+// ends it).
+type keeper struct{}
+
+func (keeper) Chunk(tx handlers.Sender, data []byte)                    { tx.Write(data) }
+func (keeper) Error(tx handlers.Sender, category, code int, msg []byte) {}
+func (keeper) Close(tx handlers.Sender)                                 { tx.Write([]byte("bye")); tx.Close() }
 
 // retained is the Sender a "keep" handler wrongly retained.
 var retained handlers.Sender

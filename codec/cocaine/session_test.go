@@ -264,6 +264,60 @@ func TestPanicsCounted(t *testing.T) {
 	}
 }
 
+// TestKept: a kept direction carries the Sender's messages and its own, in
+// order, keeps the channel open and the connection busy after the peer's
+// direction ended, and learns of the connection's close.
+func TestKept(t *testing.T) {
+	d := newDriver(t, newCodec(t, nil, Options{}, nil, codec.Limits{}))
+	d.feed(join(invoke(2, "keeper"), chunk(2, "a"), choke(2)))
+	d.runPosts()
+	if got, want := d.take(V12), lines(`[2 0 ["a"] []]`, `[2 0 ["bye"] []]`, `[2 2 [] []]`); got != want {
+		t.Errorf("closed by the Sender: got %q, want %q", got, want)
+	}
+	if s := d.s.(*session); s.kept != 0 || s.live != 0 || d.busy {
+		t.Errorf("after the end: kept %d live %d busy %v", s.kept, s.live, d.busy)
+	}
+
+	// The peer's error leaves the kept direction open: the writer goes on.
+	d.draining = true
+	d.feed(join(invoke(3, "keeper"), chunk(3, "b"), peerError(3, 1, 2, "e")))
+	w := keptWriter
+	if err := w.Write([]byte("later")); err != nil {
+		t.Fatal(err)
+	}
+	d.runPosts()
+	if got, want := d.take(V12), lines(`[3 0 ["b"] []]`, `[3 0 ["later"] []]`); got != want {
+		t.Errorf("after the peer's error: got %q, want %q", got, want)
+	}
+	if !d.busy || d.phase != codec.PhaseIdle || d.closed {
+		t.Errorf("kept stream open: busy %v phase %v closed %v: want busy, idle, open (a drain waits)", d.busy, d.phase, d.closed)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d.runPosts()
+	if got, want := d.take(V12), lines(`[3 2 [] []]`); got != want || !d.closed {
+		t.Errorf("kept close while draining: got %q closed %v, want %q and closed", got, d.closed, want)
+	}
+	if w.Write([]byte("x")) != handlers.ErrStreamClosed {
+		t.Error("Write after Close did not fail")
+	}
+
+	// The connection's close ends a kept direction: its writer learns.
+	d = newDriver(t, newCodec(t, nil, Options{}, nil, codec.Limits{}))
+	d.feed(invoke(2, "keeper"))
+	w = keptWriter
+	d.s.Close()
+	select {
+	case <-w.Done():
+	default:
+		t.Error("Done not closed by the connection's close")
+	}
+	if w.Write([]byte("x")) != handlers.ErrStreamClosed {
+		t.Error("Write after the connection closed did not fail")
+	}
+}
+
 // TestRetainedSender: a Sender kept past its call does nothing.
 func TestRetainedSender(t *testing.T) {
 	d := newDriver(t, newCodec(t, nil, Options{}, nil, codec.Limits{}))
