@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/tokamak-io/tokamak/codec"
@@ -47,6 +48,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		msgpackrpc string
 		logLevel   slog.Level
 		maxBody    int64
+		cpuProfile string
 	)
 	fs.StringVar(&httpAddr, "http", ":8080", "HTTP/1.1 listen address `host:port`; empty disables it")
 	fs.StringVar(&cocaine, "cocaine", ":10054", "Cocaine v0.12 listen address `host:port`; empty disables it")
@@ -72,6 +74,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&cfg.OffloadWorkers, "offload-workers", 0, "goroutines running blocking handlers; 0 = 64")
 	fs.IntVar(&cfg.OffloadQueue, "offload-queue", 0, "blocking calls that may wait for a worker before callers are told busy; 0 = 1024")
 	fs.TextVar(&logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to `file` (read it with go tool pprof)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: server [flags]\n\nServes tokamak's built-in handlers: HTTP /plaintext, /json, /echo, /healthz, /stats and\nPOST /rpc/{method}; RPC methods echo and ping over MessagePack-RPC, Cocaine and HTTP.\nCodecs compiled in: %v\n\nFlags:\n", codec.Names())
 		fs.PrintDefaults()
@@ -88,6 +91,20 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	cfg.Limits.MaxBody = maxBody
 	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: logLevel}))
 	cfg.Logger = log
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		defer func() { // after the drain: the profile covers the whole run
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 
 	e := engine.New(cfg)
 	handlers.RegisterBuiltins(e.Handlers(), e.Stats)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -63,9 +65,10 @@ func TestServesBuiltinsAndDrains(t *testing.T) {
 	var out syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	profile := filepath.Join(t.TempDir(), "cpu.prof")
 	go func() {
 		done <- run(ctx, []string{"-http", "127.0.0.1:0", "-cocaine", "127.0.0.1:0", "-locator", "127.0.0.1:0",
-			"-msgpackrpc", "127.0.0.1:0", "-loops", "1"}, &out)
+			"-msgpackrpc", "127.0.0.1:0", "-loops", "1", "-cpuprofile", profile}, &out)
 	}()
 
 	addrs := map[string]string{}
@@ -133,6 +136,10 @@ func TestServesBuiltinsAndDrains(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("run did not return after its context ended")
+	}
+	// A gzipped protobuf: what go tool pprof reads.
+	if b, err := os.ReadFile(profile); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("-cpuprofile wrote %d bytes (%v), want a gzipped profile", len(b), err)
 	}
 }
 
