@@ -272,6 +272,7 @@ func (c *conn) pause(ob int) {
 func (c *conn) resume() {
 	c.paused = false
 	c.setPhase(c.phase, true)
+	c.releaseWriters()
 }
 
 // progress re-arms the write-progress timer when the peer read some output
@@ -476,7 +477,6 @@ func (c *conn) recheck() {
 		if c.gc.OutboundBuffered() <= cfg.LowWater {
 			c.resume()
 			_ = c.gc.Wake(nil)
-			c.runWriters()
 			return
 		}
 		c.progress() // the peer reads: keep it
@@ -495,18 +495,24 @@ func (c *conn) recheck() {
 	}
 }
 
-// runWriters runs the PostWritable work that waited for the output to
-// drain, in the order it came; work that adds enough output to pause the
-// connection again waits anew.
-func (c *conn) runWriters() {
+// releaseWriters queues again, in order, the PostWritable work that waited
+// for the output to drain. Every resume releases it, whether a sweep or
+// new input resumed the connection; it runs after the current callback
+// (work that adds enough output to pause the connection again waits anew).
+func (c *conn) releaseWriters() {
 	ws, ok := c.l.writers[c]
 	if !ok {
 		return
 	}
 	delete(c.l.writers, c)
-	for i, fn := range ws {
-		ws[i] = nil
-		c.runWritable(fn)
+	for _, fn := range ws {
+		err := c.gc.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			c.runWritable(fn)
+			return nil
+		}))
+		if err != nil {
+			return // the loop is stopping: the connection closes with it
+		}
 	}
 }
 

@@ -94,9 +94,11 @@ func (s *lineSession) Serve(in []byte, f *codec.Flow) int {
 				})
 			}()
 			continue
-		case "stream":
+		case "stream", "bstream":
 			// stream <blocks> <size>: numbered lines of size bytes, each
 			// added by its own PostWritable, the next posted by the last.
+			// bstream serves input meanwhile (Busy), stream waits.
+			busy := cmd == "bstream"
 			a, b, _ := strings.Cut(arg, " ")
 			blocks, _ := strconv.Atoi(a)
 			size, _ := strconv.Atoi(b)
@@ -112,10 +114,14 @@ func (s *lineSession) Serve(in []byte, f *codec.Flow) int {
 					s.c.PostWritable(next)
 					return
 				}
-				f.Phase = codec.PhaseIdle
+				f.Phase, f.Busy = codec.PhaseIdle, false
+			}
+			s.c.PostWritable(next)
+			if busy {
+				f.Busy = true
+				continue
 			}
 			f.Phase = codec.PhaseWait
-			s.c.PostWritable(next)
 			return n
 		case "panic":
 			panic("session bug")
@@ -328,6 +334,41 @@ func TestPostWritableWaitsForTheOutputToDrain(t *testing.T) {
 	// The echo behind the stream is served once the stream ends.
 	if l, err := br.ReadString('\n'); err != nil || l != "after\n" {
 		t.Fatalf("after the stream: %q, %v", l, err)
+	}
+}
+
+// TestPostWritableResumesWithInput: input that arrives while a connection
+// is paused for PostWritable work, and resumes it, must not strand that
+// work (the stream stalled for good when the input's serve resumed it).
+func TestPostWritableResumesWithInput(t *testing.T) {
+	_, addr := startLine(t, Config{HighWater: 64 << 10, LowWater: 16 << 10})
+	c := dialLine(t, addr)
+	const n, size = 8000, 1000
+	io.WriteString(c, "bstream "+strconv.Itoa(n)+" "+strconv.Itoa(size)+"\n")
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // input all along: some lands while paused, some as it drains
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+				io.WriteString(c, "echo e\n")
+			}
+		}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	br := bufio.NewReader(c)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	lines := 0
+	for lines < n {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("after %d of %d stream lines: %v", lines, n, err)
+		}
+		if l != "e\n" {
+			lines++
+		}
 	}
 }
 
