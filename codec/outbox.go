@@ -95,7 +95,8 @@ func (o *Outbox) add(wait, last bool, enc func(q []byte) []byte) error {
 	o.mu.Unlock()
 	// Outside the lock: a Conn may run fn before PostWritable returns.
 	if post && !o.conn.PostWritable(o.flush) {
-		o.Abandon()
+		o.Abandon() // the connection is gone: the message with it
+		return handlers.ErrStreamClosed
 	}
 	return nil
 }

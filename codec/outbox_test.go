@@ -164,10 +164,10 @@ func TestOutboxOnAClosedConnection(t *testing.T) {
 	c := newLoopConn()
 	c.close()
 	o := NewOutbox(c, 0, nil)
-	// The message is taken, but the flush cannot be posted: the stream
-	// is over at once.
-	if err := o.Append(true, appendLine("x")); err != nil {
-		t.Fatal(err)
+	// The flush cannot be posted: the message is lost with the
+	// connection, and the stream is over at once.
+	if err := o.Append(true, appendLine("x")); err != handlers.ErrStreamClosed {
+		t.Fatalf("Append on a closed connection: %v", err)
 	}
 	if !o.Closed() {
 		t.Fatal("not closed after a refused post")

@@ -3,6 +3,7 @@ package rpc_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -110,6 +111,21 @@ func startStreams(t *testing.T) (httpAddr, cocaineAddr string, gone chan error) 
 			}
 		}()
 	})
+	reg.HandleFunc("GET", "/abandoned", func(w *handlers.Response, r *handlers.Request) {
+		d := w.Defer()
+		stream := string(r.Query) == "stream"
+		go func() {
+			<-release
+			a := new(handlers.Response)
+			a.WriteString("too late")
+			if stream {
+				_, err := d.Stream(a)
+				abandoned <- err
+				return
+			}
+			abandoned <- d.Respond(a)
+		}()
+	})
 	reg.Handle("GET", "/bridge", rpc.StreamHTTP("kept", keptHandler("kept")))
 	reg.Handle("GET", "/broken", rpc.StreamHTTP("broken", keptHandler("broken")))
 	reg.HandleStream("ticks", handlers.StreamFunc(func(tx handlers.Sender, _ []byte) handlers.Receiver {
@@ -135,6 +151,9 @@ func startStreams(t *testing.T) (httpAddr, cocaineAddr string, gone chan error) 
 	enginetest.Run(t, e)
 	return ha.String(), ca.String(), gone
 }
+
+// release lets /abandoned answer, which reports the answer's error.
+var release, abandoned = make(chan struct{}), make(chan error, 1)
 
 func TestAnswersAfterTheHandlerReturned(t *testing.T) {
 	httpAddr, cocaineAddr, gone := startStreams(t)
@@ -184,6 +203,8 @@ func TestAnswersAfterTheHandlerReturned(t *testing.T) {
 			{"GET /later?2 HTTP/1.0\r\n\r\n", "\r\nConnection: close\r\n\r\n" + wantLater(2)},
 			// HEAD: the head GET would get, no body.
 			{"HEAD /later?2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"},
+			// HEAD from HTTP/1.0: no Transfer-Encoding (RFC 9112 §6.1).
+			{"HEAD /later?2 HTTP/1.0\r\n\r\n", "Content-Type: text/plain\r\nConnection: close\r\n\r\n"},
 		} {
 			c, err := net.Dial("tcp", httpAddr)
 			if err != nil {
@@ -216,6 +237,25 @@ func TestAnswersAfterTheHandlerReturned(t *testing.T) {
 			t.Fatal("the writer is still blocked after the client left")
 		}
 	})
+
+	// The client leaves before the answer: giving it later fails cleanly
+	// (it crashed the process once: the session had dropped its Conn).
+	for _, q := range []string{"respond", "stream"} {
+		t.Run("answer after the client left: "+q, func(t *testing.T) {
+			c, err := net.Dial("tcp", httpAddr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(c, "GET /abandoned?"+q+" HTTP/1.1\r\nHost: x\r\n\r\n")
+			time.Sleep(30 * time.Millisecond)
+			c.Close()
+			time.Sleep(30 * time.Millisecond)
+			release <- struct{}{}
+			if err := <-abandoned; !errors.Is(err, handlers.ErrStreamClosed) {
+				t.Fatalf("answer after the client left: %v", err)
+			}
+		})
+	}
 
 	t.Run("bridge with a kept stream", func(t *testing.T) {
 		res, err := http.Get(base + "/bridge")
@@ -265,4 +305,57 @@ func TestAnswersAfterTheHandlerReturned(t *testing.T) {
 			t.Fatalf("after the stream: % x (%v)", got, err)
 		}
 	})
+}
+
+// A drain answers the requests pipelined behind a deferred one, as it does
+// without Defer, and the last says Connection: close.
+func TestDeferredAnswerWhileDraining(t *testing.T) {
+	e := engine.New(engine.Config{Loops: 1, Logger: enginetest.Logger(t)})
+	e.HandleFunc("GET", "/plaintext", handlers.Plaintext)
+	e.HandleFunc("GET", "/deferred", func(w *handlers.Response, r *handlers.Request) {
+		d := w.Defer()
+		go func() {
+			time.Sleep(100 * time.Millisecond) // the drain starts meanwhile
+			a := new(handlers.Response)
+			a.WriteString("deferred")
+			d.Respond(a)
+		}()
+	})
+	addr, err := e.Listen("http://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.Run(context.Background()) }()
+	<-e.Ready()
+	c, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /deferred HTTP/1.1\r\nHost: x\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(30 * time.Millisecond)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		e.Shutdown(ctx)
+	}()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	for i, want := range []string{"deferred", "Hello, World!"} {
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		b, err := io.ReadAll(res.Body)
+		if err != nil || string(b) != want {
+			t.Fatalf("response %d: %q, %v; want %q", i, b, err, want)
+		}
+		if last := i == 1; res.Close != last {
+			t.Errorf("response %d: Connection: close is %v", i, res.Close)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
 }

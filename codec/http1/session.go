@@ -254,7 +254,7 @@ func (s *session) offload(h handlers.Handler, req *handlers.Request, keepAlive b
 	conn := s.conn
 	return s.c.pool.Go(func() {
 		w := new(handlers.Response)
-		w.SetStreamer(&offloadStreamer{s, r, keepAlive})
+		w.SetStreamer(&offloadStreamer{s, conn, r, keepAlive})
 		v, panicked := call(h, w, r)
 		conn.Post(func(f *codec.Flow) {
 			if panicked {
@@ -280,6 +280,7 @@ func (s *session) deferredBy(f *codec.Flow, w *handlers.Response, panicked, from
 	d := w.Defer().(*deferred)
 	if panicked {
 		d.onLoop.Store(true) // this is the loop: Abort must not wait
+		d.panicked.Store(true)
 		if !d.taken.Swap(true) {
 			s.waiting.CompareAndSwap(d, nil)
 			d.finish()

@@ -20,11 +20,13 @@ const (
 // the answer needs is taken from the request when the handler defers.
 type deferred struct {
 	s         *session
+	conn      codec.Conn // captured on creation: the session drops its own on Close
 	head      bool // a HEAD request
 	http10    bool
 	close     bool // the request asked to close (or the drain did)
 	keepAlive bool // an HTTP/1.0 request asked to stay open
 	taken     atomic.Bool
+	panicked  atomic.Bool // the handler panicked: a stream started meanwhile is cut
 	done      chan struct{}
 	once      sync.Once
 	// onLoop is set while the handler's call runs on the loop: then
@@ -36,13 +38,13 @@ type deferred struct {
 // loop (the loop's request and the head being parsed are this request's
 // while its handler runs).
 func (s *session) Defer(w *handlers.Response) handlers.Deferred {
-	d := newDeferred(s, &s.l.req, s.head.KeepAlive)
+	d := newDeferred(s, s.conn, &s.l.req, s.head.KeepAlive)
 	d.onLoop.Store(true) // deferredBy clears it when the handler returns
 	return d
 }
 
-func newDeferred(s *session, req *handlers.Request, keepAlive bool) *deferred {
-	d := &deferred{s: s, head: string(req.Method) == "HEAD", http10: req.ProtoMinor == 0,
+func newDeferred(s *session, conn codec.Conn, req *handlers.Request, keepAlive bool) *deferred {
+	d := &deferred{s: s, conn: conn, head: string(req.Method) == "HEAD", http10: req.ProtoMinor == 0,
 		close: req.Close, keepAlive: keepAlive, done: make(chan struct{})}
 	// Known to the session before anything is posted: a Close after this
 	// ends it, a Close before it makes every post fail.
@@ -58,17 +60,18 @@ func (d *deferred) finish() { d.once.Do(func() { close(d.done) }) }
 // offloadStreamer serves Defer for a blocking handler running on the pool.
 type offloadStreamer struct {
 	s         *session
+	conn      codec.Conn
 	req       *handlers.Request
 	keepAlive bool
 }
 
 func (o *offloadStreamer) Defer(w *handlers.Response) handlers.Deferred {
-	return newDeferred(o.s, o.req, o.keepAlive)
+	return newDeferred(o.s, o.conn, o.req, o.keepAlive)
 }
 
-// conn says what the Connection header of an answer r says, and whether
+// connHeader says what the Connection header of an answer r says, and whether
 // the connection closes after it.
-func (d *deferred) conn(r *handlers.Response) (uint8, bool) {
+func (d *deferred) connHeader(r *handlers.Response) (uint8, bool) {
 	switch {
 	case d.close || r.WantsClose():
 		return connClose, true
@@ -89,10 +92,10 @@ func (d *deferred) Respond(r *handlers.Response) error {
 		out = AppendError(nil, 500, msgInvalidStatus)
 	} else {
 		var conn uint8
-		conn, closeAfter = d.conn(r)
+		conn, closeAfter = d.connHeader(r)
 		out = appendResponse(nil, r, d.head, conn)
 	}
-	if !d.s.conn.Post(func(f *codec.Flow) {
+	if !d.conn.Post(func(f *codec.Flow) {
 		f.Out = append(f.Out, out...)
 		d.answered(f, closeAfter)
 	}) {
@@ -104,10 +107,12 @@ func (d *deferred) Respond(r *handlers.Response) error {
 
 // answered ends the wait for a deferred answer, on the loop, once it is in
 // the output: the requests behind it are served, or the connection closes.
+// A drain does not close here: the requests already buffered behind are
+// served first, the last with Connection: close, as without Defer.
 func (d *deferred) answered(f *codec.Flow, closeAfter bool) {
 	d.s.waiting.CompareAndSwap(d, nil)
 	d.finish()
-	if closeAfter || f.Draining {
+	if closeAfter {
 		f.Close = true
 		return
 	}
@@ -132,16 +137,16 @@ func (d *deferred) Stream(r *handlers.Response) (handlers.BodyWriter, error) {
 	case d.http10:
 		b.framing = bodyClose
 	}
-	conn, closeAfter := d.conn(r)
+	conn, closeAfter := d.connHeader(r)
 	if b.framing == bodyClose {
 		conn, closeAfter = connClose, true
 	}
 	b.close = closeAfter
 	s := d.s
-	b.out = codec.NewOutbox(s.conn, 0, func(f *codec.Flow) { s.streamEnded(f, b) })
+	b.out = codec.NewOutbox(d.conn, 0, func(f *codec.Flow) { s.streamEnded(f, b) })
 	s.stream.Store(b) // as waiting: for Close to abandon the outbox
 	head := func(q []byte) []byte {
-		q = appendStreamHead(q, r, b.framing, conn)
+		q = appendStreamHead(q, r, b.framing, d.http10, conn)
 		if b.framing != bodyNone {
 			q = b.frame(q, r.Body())
 		}
@@ -150,6 +155,9 @@ func (d *deferred) Stream(r *handlers.Response) (handlers.BodyWriter, error) {
 	if err := b.out.Append(false, head); err != nil {
 		d.finish()
 		return nil, err
+	}
+	if d.panicked.Load() { // the handler panicked while this was starting
+		_ = b.Abort()
 	}
 	return b, nil
 }
@@ -166,14 +174,14 @@ type bodyWriter struct {
 }
 
 // appendStreamHead appends the head of a streamed response.
-func appendStreamHead(dst []byte, w *handlers.Response, framing uint8, conn uint8) []byte {
+func appendStreamHead(dst []byte, w *handlers.Response, framing uint8, http10 bool, conn uint8) []byte {
 	code := w.Status()
 	dst = appendStart(dst, code)
 	dst = append(dst, w.HeaderBytes()...)
 	switch {
 	case code == 205:
 		dst = append(dst, "Content-Length: 0\r\n"...)
-	case code == 204 || code == 304 || framing == bodyClose:
+	case code == 204 || code == 304 || framing == bodyClose || http10: // no TE to HTTP/1.0 (RFC 9112 §6.1)
 	default: // chunked, said to HEAD requests too: it is what GET gets
 		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
 	}
