@@ -70,7 +70,7 @@ func (s *session) Serve(in []byte, f *codec.Flow) int {
 	f.Need = 0
 	if s.broken {
 		// Waiting for offloaded calls before closing: nothing more is read.
-		s.settle(f, false)
+		s.settle(f, false, true)
 		return len(in)
 	}
 	off, stopped := 0, false
@@ -97,13 +97,13 @@ func (s *session) Serve(in []byte, f *codec.Flow) int {
 			break
 		}
 	}
-	s.settle(f, stopped)
+	s.settle(f, stopped, true)
 	return off
 }
 
 // settle tells the reactor where the session stands after a Serve or a
-// Post, and gives back an empty channel table.
-func (s *session) settle(f *codec.Flow, stopped bool) {
+// Post (served is false), and gives back an empty channel table.
+func (s *session) settle(f *codec.Flow, stopped, served bool) {
 	// Kept directions are busy work: the handler answers when it will, so
 	// no idle timeout runs and a drain waits for them.
 	f.Busy = s.pending > 0 || s.kept > 0
@@ -120,8 +120,11 @@ func (s *session) settle(f *codec.Flow, stopped bool) {
 		f.Phase = codec.PhaseIdle
 	}
 	// A broken connection waits for its offloaded calls, not for kept
-	// streams, which may never end: Close cuts them.
-	if s.pending == 0 && (s.broken || f.Draining && f.Phase == codec.PhaseIdle && s.kept == 0) {
+	// streams, which may never end (refuse cut them). A drain closes here
+	// only after a Serve, which has seen every frame buffered: after a
+	// Post, frames may wait unserved — the reactor serves them next, or
+	// its drain sweep closes the connection once it is idle and quiet.
+	if s.pending == 0 && (s.broken || served && f.Draining && f.Phase == codec.PhaseIdle && s.kept == 0) {
 		f.Close = true
 	}
 	if s.live == 0 && s.chans != nil {
@@ -142,6 +145,20 @@ func (s *session) refuse(err error, f *codec.Flow) {
 	s.fr.Drop(&s.l.walkers)
 	f.Errors++
 	s.broken = true
+	s.cutKept()
+}
+
+// cutKept ends every kept direction at once, when the connection is about
+// to close: their writers need not wait for the close to learn of it.
+func (s *session) cutKept() {
+	for i := range s.chans {
+		if ch := &s.chans[i]; ch.kept != nil {
+			ch.kept.out.Abandon()
+			ch.kept = nil
+			ch.st &^= stOurs
+			s.kept--
+		}
+	}
 }
 
 // dispatch serves one walked frame. It returns an error only for a frame
@@ -215,6 +232,7 @@ func (s *session) control(m *Message, f *codec.Flow) bool {
 func (s *session) terminate(f *codec.Flow, code int64, reason []byte) {
 	f.Out = appendTerminate(s.c.ver, f.Out, code, reason)
 	f.Close = true
+	s.cutKept()
 }
 
 // dispatch11 serves a v0.11 message, whose type alone says what it is.
@@ -347,6 +365,15 @@ func (s *session) outOfPlace(f *codec.Flow, id, typ uint64) {
 // fail ends a channel with an error of ours, if our direction is open, and
 // removes it: later messages of the peer on it are dropped.
 func (s *session) fail(f *codec.Flow, ch *channel, code int, msg []byte) {
+	if k := ch.kept; k != nil {
+		// The error goes behind what the kept writer queued (nothing if it
+		// has ended: its queue, choke included, still goes out); the
+		// channel ends with the writer's end.
+		v, id := s.c.ver, ch.id
+		_ = k.out.End(false, func(q []byte) []byte { return appendError(v, q, id, Category, code, msg) })
+		ch.st &^= stPeer
+		return
+	}
 	if ch.st&stOurs != 0 {
 		f.Out = appendError(s.c.ver, f.Out, ch.id, Category, code, msg)
 	}

@@ -1,6 +1,8 @@
 package cocaine
 
 import (
+	"sync/atomic"
+
 	"github.com/tokamak-io/tokamak/codec"
 	"github.com/tokamak-io/tokamak/handlers"
 )
@@ -17,10 +19,18 @@ type sender struct {
 
 func (t *sender) bind(s *session, f *codec.Flow, ch *channel) *sender {
 	t.s, t.f, t.ch = s, f, ch
+	if ch.kept != nil {
+		ch.kept.inCall.Store(true)
+	}
 	return t
 }
 
-func (t *sender) unbind() { t.s, t.f, t.ch = nil, nil, nil }
+func (t *sender) unbind() {
+	if t.ch != nil && t.ch.kept != nil {
+		t.ch.kept.inCall.Store(false)
+	}
+	t.s, t.f, t.ch = nil, nil, nil
+}
 
 // open reports whether the handler's direction is open for sending.
 func (t *sender) open() bool { return t.f != nil && t.ch.st&stOurs != 0 }
@@ -90,6 +100,7 @@ func (t *sender) Keep() handlers.StreamWriter {
 	}
 	s, id := t.s, t.ch.id
 	k := &kept{ver: s.c.ver, id: id}
+	k.inCall.Store(true) // unbind clears it
 	k.out = codec.NewOutbox(s.conn, 0, func(f *codec.Flow) { s.keptEnded(f, id) })
 	t.ch.kept = k
 	s.kept++
@@ -102,6 +113,9 @@ type kept struct {
 	out *codec.Outbox
 	ver Version
 	id  uint64
+	// inCall is set while a handler call of the stream runs on the loop:
+	// the writer used there must not wait for the loop.
+	inCall atomic.Bool
 }
 
 // closedKept is what Keep gives for a direction that has ended.
@@ -112,15 +126,15 @@ var closedKept = func() *kept {
 }()
 
 func (k *kept) Write(data []byte) error {
-	return k.out.Append(true, func(q []byte) []byte { return k.ver.AppendChunk(q, k.id, data) })
+	return k.out.Append(!k.inCall.Load(), func(q []byte) []byte { return k.ver.AppendChunk(q, k.id, data) })
 }
 
 func (k *kept) Error(category, code int, msg string) error {
-	return k.out.End(true, func(q []byte) []byte { return k.ver.AppendError(q, k.id, category, code, msg) })
+	return k.out.End(!k.inCall.Load(), func(q []byte) []byte { return k.ver.AppendError(q, k.id, category, code, msg) })
 }
 
 func (k *kept) Close() error {
-	return k.out.End(true, func(q []byte) []byte { return k.ver.AppendChoke(q, k.id) })
+	return k.out.End(!k.inCall.Load(), func(q []byte) []byte { return k.ver.AppendChoke(q, k.id) })
 }
 
 func (k *kept) Done() <-chan struct{} { return k.out.Done() }
@@ -139,7 +153,7 @@ func (s *session) keptEnded(f *codec.Flow, id uint64) {
 	if ch.st&stPeer == 0 {
 		s.remove(ch)
 	}
-	s.settle(f, false)
+	s.settle(f, false, false)
 }
 
 // Conn returns the connection, or nil outside the call.

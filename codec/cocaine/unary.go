@@ -123,7 +123,7 @@ func (s *session) offloaded(f *codec.Flow, id uint64, method string, w *handlers
 		s.answer(f, id, []byte(method), w, p)
 		s.remove(ch)
 	}
-	s.settle(f, false)
+	s.settle(f, false, false)
 }
 
 // answer sends the reply of a call that ran: the result as one chunk and a
