@@ -219,15 +219,11 @@ func (tx *httpSender) Keep() handlers.StreamWriter {
 	if tx.closed {
 		return closedHTTP
 	}
-	k := &keptHTTP{done: make(chan struct{})}
+	k := &keptHTTP{d: tx.w.Defer()}
 	if tx.head {
-		k.bw = tx.w.Stream() // nil only for an invalid status, refused by setHead
-		if k.bw == nil {
-			k.ended = true
-			close(k.done)
-		}
-	} else {
-		k.d = tx.w.Defer()
+		// Stream gives nil only for an invalid status, which setHead
+		// refuses: the head is out now.
+		k.bw = tx.w.Stream()
 	}
 	tx.kept = k
 	return k
@@ -235,93 +231,119 @@ func (tx *httpSender) Keep() handlers.StreamWriter {
 
 // keptHTTP is a bridged stream's direction kept past the call: before the
 // head it holds the request's deferred answer, after it the body's writer.
-// The lock keeps concurrent writers' chunks whole and in order.
+// The lock guards the move from one to the other; body writes happen
+// outside it (the body's writer keeps them whole and in order), so that a
+// writer waiting for the client does not hold up Close or Error.
 type keptHTTP struct {
+	d     handlers.Deferred // nil only for closedHTTP
 	mu    sync.Mutex
-	d     handlers.Deferred
 	bw    handlers.BodyWriter
 	ended bool
-	done  chan struct{}
 }
 
-var closedHTTP = func() *keptHTTP {
-	k := &keptHTTP{ended: true, done: make(chan struct{})}
-	close(k.done)
-	return k
+var closedHTTP = &keptHTTP{ended: true}
+
+// closedDone is the Done of closedHTTP.
+var closedDone = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
 }()
 
-func (k *keptHTTP) Write(data []byte) error {
+// body returns the body's writer once the head is out, or reports that
+// the stream has ended.
+func (k *keptHTTP) body() (handlers.BodyWriter, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.ended {
-		return handlers.ErrStreamClosed
+		return nil, handlers.ErrStreamClosed
 	}
-	if k.bw != nil {
+	return k.bw, nil
+}
+
+func (k *keptHTTP) Write(data []byte) error {
+	bw, err := k.body()
+	if err != nil {
+		return err
+	}
+	if bw != nil {
+		_, err := bw.Write(data)
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	switch {
+	case k.ended:
+		return handlers.ErrStreamClosed
+	case k.bw != nil: // another writer sent the head meanwhile
 		_, err := k.bw.Write(data)
 		return err
 	}
 	r := new(handlers.Response)
-	if err := setHead(r, data); err != "" {
-		return k.fail("the first chunk is not [code, headers]: " + err)
+	if why := setHead(r, data); why != "" {
+		k.ended = true
+		return k.fail("the first chunk is not [code, headers]: " + why)
 	}
-	bw, err := k.d.Stream(r)
+	bw, err = k.d.Stream(r)
 	if err != nil {
-		k.end()
+		k.ended = true
 		return err
 	}
 	k.bw = bw
 	return nil
 }
 
-func (k *keptHTTP) Error(category, code int, msg string) error {
+// end marks the direction ended and returns the body's writer, nil before
+// the head; false when it had ended already.
+func (k *keptHTTP) end() (handlers.BodyWriter, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.ended {
-		return handlers.ErrStreamClosed
+		return nil, false
 	}
-	if k.bw == nil {
+	k.ended = true
+	return k.bw, true
+}
+
+func (k *keptHTTP) Error(category, code int, msg string) error {
+	bw, ok := k.end()
+	switch {
+	case !ok:
+		return handlers.ErrStreamClosed
+	case bw == nil:
 		k.fail(streamError(category, code, msg))
 		return nil
 	}
-	k.end()
-	return k.bw.Abort()
+	return bw.Abort()
 }
 
 func (k *keptHTTP) Close() error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.ended {
+	bw, ok := k.end()
+	switch {
+	case !ok:
 		return handlers.ErrStreamClosed
-	}
-	if k.bw == nil {
+	case bw == nil:
 		k.fail("the stream ended without a response head")
 		return nil
 	}
-	k.end()
-	return k.bw.Close()
+	return bw.Close()
 }
 
-// fail answers 502 for a handler that failed before its head; the stream
-// is over. It returns ErrStreamClosed, what a Write gets then.
+// fail answers 502 for a handler that failed before its head, once the
+// caller has marked the stream ended. It returns ErrStreamClosed, what a
+// Write gets then.
 func (k *keptHTTP) fail(why string) error {
 	w := new(handlers.Response)
 	badGateway(w, why)
 	_ = k.d.Respond(w)
-	k.end()
 	return handlers.ErrStreamClosed
-}
-
-func (k *keptHTTP) end() {
-	if !k.ended {
-		k.ended = true
-		close(k.done)
-	}
 }
 
 func (k *keptHTTP) closed() bool {
 	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.ended || k.bw != nil && isDone(k.bw.Done()) || k.d != nil && isDone(k.d.Done())
+	ended := k.ended
+	k.mu.Unlock()
+	return ended || isDone(k.Done())
 }
 
 func isDone(c <-chan struct{}) bool {
@@ -333,18 +355,11 @@ func isDone(c <-chan struct{}) bool {
 	}
 }
 
-// Done is closed when the direction has ended: by Close or Error, or
-// because the connection closed.
+// Done is closed once the answer has been handed to the connection (the
+// body's end included) or the connection has closed.
 func (k *keptHTTP) Done() <-chan struct{} {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	switch {
-	case k.ended:
-		return k.done
-	case k.bw != nil:
-		return k.bw.Done()
-	case k.d != nil:
-		return k.d.Done()
+	if k.d == nil {
+		return closedDone
 	}
-	return k.done
+	return k.d.Done()
 }
