@@ -21,7 +21,7 @@ const (
 type deferred struct {
 	s         *session
 	conn      codec.Conn // captured on creation: the session drops its own on Close
-	head      bool // a HEAD request
+	head      bool       // a HEAD request
 	http10    bool
 	close     bool // the request asked to close (or the drain did)
 	keepAlive bool // an HTTP/1.0 request asked to stay open
