@@ -1,0 +1,174 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Error kinds, as reported.
+const (
+	errConnect  = iota // the connection could not be made
+	errTimeout         // no complete response within the timeout
+	errStatus          // a status outside the expected class
+	errProtocol        // bytes that are not a response of the protocol
+	errClosed          // the server closed a connection with requests outstanding
+	numErrKinds
+)
+
+// maxLatency is the largest latency the histograms hold, in µs; a longer
+// one is recorded as this.
+const maxLatency = 60_000_000
+
+// newHist records latencies in microseconds, from 1 µs to 60 s, with three
+// significant digits.
+func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, maxLatency, 3) }
+
+// An engine opens cfg.conns connections to cfg.raddr and runs batches on
+// them until sh.stop is closed or the -n budget is spent. It returns the
+// meters it counts into and a channel closed once it has stopped and its
+// connections are closed; after that the meters are no longer written. An
+// error means it could not start.
+type engine func(cfg *config, sh *shared) ([]*meter, <-chan struct{}, error)
+
+// engines are the engines built into this binary, by -engine name.
+var engines = map[string]engine{}
+
+// shared is what all engines' goroutines see of the run.
+type shared struct {
+	budget  atomic.Int64  // requests left to send with -n; unused otherwise
+	stopped atomic.Bool   // the run is over: count nothing more
+	stop    chan struct{} // closed when stopped is set, to wake blocked goroutines
+}
+
+// meter is what one event loop or one goroutine measured. Only its owner
+// writes it. The progress line reads the atomics and takes the latency
+// window under mu.
+type meter struct {
+	requests atomic.Uint64 // responses counted
+	errors   atomic.Uint64
+
+	mu  sync.Mutex
+	win *hdrhistogram.Histogram // latencies in µs since the window was last taken
+
+	bytes    uint64
+	errs     [numErrKinds]uint64
+	statuses [1000]uint64 // by status; protocols report 100–999
+}
+
+func newMeter() *meter { return &meter{win: newHist()} }
+
+func (m *meter) fail(kind int) {
+	m.errs[kind]++
+	m.errors.Add(1)
+}
+
+// record counts n responses that share a latency: in a closed loop every
+// response of a batch was sent by the same write, and those parsed from one
+// read were received by it, so they are recorded in one step.
+func (m *meter) record(lat time.Duration, n int) {
+	if n == 0 {
+		return
+	}
+	us := min(max(lat.Microseconds(), 1), maxLatency)
+	m.mu.Lock()
+	m.win.RecordValues(us, int64(n))
+	m.mu.Unlock()
+	m.requests.Add(uint64(n))
+}
+
+// takeWindows merges the meters' latency windows into total, clears them,
+// and returns the 99th percentile of the latencies they held.
+func takeWindows(ms []*meter, total *hdrhistogram.Histogram) int64 {
+	h := newHist()
+	for _, m := range ms {
+		m.mu.Lock()
+		h.Merge(m.win)
+		m.win.Reset()
+		m.mu.Unlock()
+	}
+	total.Merge(h)
+	return h.ValueAtQuantile(99)
+}
+
+// measure runs the engine for the run's length and merges what it measured.
+func measure(cfg *config, eng engine, progress bool, out io.Writer) (*result, error) {
+	sh := &shared{stop: make(chan struct{})}
+	sh.budget.Store(cfg.requests)
+	total := newHist()
+	start := time.Now()
+	ms, finished, err := eng(cfg, sh)
+	if err != nil {
+		return nil, err
+	}
+
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var deadline <-chan time.Time
+	if cfg.requests == 0 {
+		deadline = time.After(cfg.duration)
+	}
+	var lastReq uint64
+loop:
+	for {
+		select {
+		case <-deadline:
+			break loop
+		case <-finished:
+			break loop
+		case now := <-tick.C:
+			if progress {
+				var req, errs uint64
+				for _, m := range ms {
+					req += m.requests.Load()
+					errs += m.errors.Load()
+				}
+				fmt.Fprintf(out, "\r%5.0fs  %10.0f req/s  errors %d  p99 %s   ",
+					now.Sub(start).Seconds(), float64(req-lastReq), errs, us(takeWindows(ms, total)))
+				lastReq = req
+			}
+		}
+	}
+	sh.stopped.Store(true)
+	elapsed := time.Since(start)
+	close(sh.stop)
+	<-finished
+	if progress {
+		fmt.Fprintln(out)
+	}
+	takeWindows(ms, total)
+	return merge(cfg, ms, total, elapsed), nil
+}
+
+func merge(cfg *config, ms []*meter, h *hdrhistogram.Histogram, elapsed time.Duration) *result {
+	res := &result{
+		Engine: cfg.engine, Threads: cfg.threads, Conns: cfg.conns, Pipeline: cfg.pipeline,
+		Seconds: elapsed.Seconds(), Statuses: map[string]uint64{},
+	}
+	var bytes uint64
+	for _, m := range ms {
+		res.Requests += m.requests.Load()
+		bytes += m.bytes
+		for s, n := range m.statuses {
+			if n > 0 {
+				res.Statuses[fmt.Sprint(s)] += n
+			}
+		}
+		res.Errors.Connect += m.errs[errConnect]
+		res.Errors.Timeout += m.errs[errTimeout]
+		res.Errors.Status += m.errs[errStatus]
+		res.Errors.Protocol += m.errs[errProtocol]
+		res.Errors.Closed += m.errs[errClosed]
+	}
+	res.ReqPerSec = float64(res.Requests) / elapsed.Seconds()
+	res.BytesPerSec = float64(bytes) / elapsed.Seconds()
+	res.Latency = map[string]int64{
+		"p50": h.ValueAtQuantile(50), "p90": h.ValueAtQuantile(90), "p99": h.ValueAtQuantile(99),
+		"p99.9": h.ValueAtQuantile(99.9), "max": h.Max(),
+	}
+	return res
+}
