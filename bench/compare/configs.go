@@ -23,7 +23,7 @@ type Config struct {
 	Name     string
 	Kind     kind
 	Conns    int
-	Pipeline int // requests per batch (HTTP)
+	Pipeline int // requests per batch (HTTP), calls in flight per connection (RPC; 0 means 1)
 	Size     int // payload bytes (RPC)
 	Who      []string
 	Title    string
@@ -62,6 +62,10 @@ func allConfigs(idleConns int) []Config {
 		{Name: "c256-p16", Kind: kindHTTP, Conns: 256, Pipeline: 16, Who: httpServers, Title: "256 connections, pipelined ×16"},
 		{Name: "rpc-64B", Kind: kindRPC, Conns: 50, Size: 64, Who: []string{"tokamak", "netrpc"}, Title: "echo, 64-byte str, 50 connections, one call in flight each"},
 		{Name: "rpc-4KiB", Kind: kindRPC, Conns: 50, Size: 4096, Who: []string{"tokamak", "netrpc"}, Title: "echo, 4 KiB str, 50 connections, one call in flight each"},
+		// With one call in flight per connection loopback TCP sets the
+		// pace (a do-nothing server is not much faster): calls in flight
+		// show what the servers themselves cost.
+		{Name: "rpc-64B-d16", Kind: kindRPC, Conns: 50, Pipeline: 16, Size: 64, Who: []string{"tokamak", "netrpc"}, Title: "echo, 64-byte str, 50 connections, 16 calls in flight each"},
 		{Name: "idle", Kind: kindIdle, Conns: idleConns, Who: httpServers, Title: fmt.Sprintf("%d idle keep-alive connections", idleConns)},
 		{Name: "wrk-c50", Kind: kindTool, Conns: 50, Pipeline: 1, Who: []string{"load", "wrk"}, Title: "bench/load vs wrk against tokamak, 50 connections"},
 		{Name: "wrk-c50-p16", Kind: kindTool, Conns: 50, Pipeline: 16, Who: []string{"load", "wrk"}, Title: "bench/load vs wrk against tokamak, 50 connections, pipelined ×16"},
@@ -100,6 +104,7 @@ func targets() []Target {
 		Target{Config: "idle", Figure: figKB, Subject: "tokamak", Value: 1, What: "idle memory per keep-alive connection"},
 		Target{Config: "rpc-64B", Figure: figRate, Subject: "tokamak", Peer: "netrpc", AtLeast: true, Value: 4, What: "MessagePack-RPC calls/s vs net/rpc"},
 		Target{Config: "rpc-4KiB", Figure: figRate, Subject: "tokamak", Peer: "netrpc", AtLeast: true, Value: 4, What: "MessagePack-RPC calls/s vs net/rpc"},
+		Target{Config: "rpc-64B-d16", Figure: figRate, Subject: "tokamak", Peer: "netrpc", AtLeast: true, Value: 4, What: "MessagePack-RPC calls/s vs net/rpc"},
 		Target{Config: "wrk-c50", Figure: figRate, Subject: "load", Peer: "wrk", AtLeast: true, Value: 0.9, What: "bench/load req/s vs wrk"},
 		Target{Config: "wrk-c50-p16", Figure: figRate, Subject: "load", Peer: "wrk", AtLeast: true, Value: 0.9, What: "bench/load req/s vs wrk"},
 	)

@@ -2,25 +2,25 @@
 // tokamak's server against its peers on this machine, per core, and
 // records the result in docs/benchmarks.md.
 //
-//	go run ./bench/compare                  # the full matrix, 3 repetitions of 5 s runs (about 8 minutes)
+//	go run ./bench/compare                  # the full matrix, 3 repetitions of 5 s runs (about 8.5 minutes)
 //	go run ./bench/compare -quick           # 1 repetition of 2 s runs (about 80 s)
 //	go run ./bench/compare -only c50,tokamak,nethttp -d 1s -reps 1 -out /tmp/b.md
 //	go run ./bench/compare -write=false -json runs.json -profile cpu.pprof
 //
 // Flags: -reps N and -d DURATION set the repetitions and the length of each
 // load run; -quick shortens both; -only selects configurations (c50 c256
-// c50-p16 c256-p16 rpc-64B rpc-4KiB idle wrk-c50 wrk-c50-p16) and/or
+// c50-p16 c256-p16 rpc-64B rpc-4KiB rpc-64B-d16 idle wrk-c50 wrk-c50-p16) and/or
 // contestants (tokamak nethttp fasthttp gnetraw netrpc load wrk), by name or
 // path.Match pattern; -out picks the markdown file, -write=false only
 // prints, -json FILE writes the raw runs, -profile FILE saves a CPU profile
 // of tokamak; -idle N sets the idle connections, -pin=false turns pinning
 // off, -wrk names the wrk binary ("" skips the wrk rows).
 //
-// The full matrix is 28 runs per repetition: 24 load runs (16 HTTP, 4 RPC,
+// The full matrix is 30 runs per repetition: 26 load runs (16 HTTP, 6 RPC,
 // 4 bench/load vs wrk) of -d each plus about 0.3 s to start and stop a
 // server, and 4 idle runs of about 4 s. With the defaults that is
-// 3 × (24 × 5.3 s + 4 × 4.3 s) ≈ 7.2 minutes, plus the build (seconds when
-// cached, about a minute cold); -quick is 24 × 2.3 s + 17 s ≈ 72 s plus the
+// 3 × (26 × 5.3 s + 4 × 4.3 s) ≈ 7.8 minutes, plus the build (seconds when
+// cached, about a minute cold); -quick is 26 × 2.3 s + 17 s ≈ 77 s plus the
 // build.
 //
 // It builds ./cmd/server, the peers (./bench/peers/nethttp, fasthttp,
@@ -31,7 +31,8 @@
 //     driven by bench/load -threads 1, against tokamak, net/http, fasthttp
 //     and a raw gnet responder;
 //   - MessagePack-RPC echo with 64-byte and 4 KiB payloads at c50 (one call
-//     in flight per connection), driven by rpcload, against tokamak's
+//     in flight per connection), and 64 bytes with 16 calls in flight per
+//     connection, driven by rpcload, against tokamak's
 //     MessagePack-RPC listener (method "echo") and net/rpc with ugorji's
 //     codec (method "Echo.Echo");
 //   - idle memory: the harness opens -idle keep-alive connections (10,000),

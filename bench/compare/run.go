@@ -155,7 +155,7 @@ func (h *harness) loadArgv(c *Config, who, addr string) []string {
 	switch {
 	case c.Kind == kindRPC:
 		return []string{filepath.Join(h.bin, "rpcload"), "-addr", addr, "-method", rpcMethod[who],
-			"-c", strconv.Itoa(c.Conns), "-depth", "1", "-d", secs, "-size", strconv.Itoa(c.Size), "-kind", "str"}
+			"-c", strconv.Itoa(c.Conns), "-depth", strconv.Itoa(max(c.Pipeline, 1)), "-d", secs, "-size", strconv.Itoa(c.Size), "-kind", "str"}
 	case who == "wrk":
 		// wrk takes whole seconds.
 		argv := []string{h.wrk, "-t1", "-c" + strconv.Itoa(c.Conns), fmt.Sprintf("-d%ds", wrkSeconds(h.dur)), "--latency"}

@@ -237,8 +237,8 @@ func TestTargetsCoverDesign(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", cfg, got[cfg], w)
 		}
 	}
-	if idle != 1 || rpc != 2 || wrk != 2 {
-		t.Errorf("got %d idle, %d RPC and %d wrk targets, want 1, 2 and 2", idle, rpc, wrk)
+	if idle != 1 || rpc != 3 || wrk != 2 {
+		t.Errorf("got %d idle, %d RPC and %d wrk targets, want 1, 3 and 2", idle, rpc, wrk)
 	}
 }
 
@@ -252,7 +252,7 @@ func TestSelectConfigs(t *testing.T) {
 		t.Errorf("c50,tokamak,nethttp: got %+v", got)
 	}
 	got, err = selectConfigs(all, "rpc-*")
-	if err != nil || len(got) != 2 || strings.Join(got[0].Who, " ") != "tokamak netrpc" {
+	if err != nil || len(got) != 3 || strings.Join(got[0].Who, " ") != "tokamak netrpc" {
 		t.Errorf("rpc-*: got %+v, %v", got, err)
 	}
 	// Contestants only: configurations without any of them drop out.
