@@ -125,7 +125,7 @@ func (r *report) markdown() string {
 	p("- Machine: %s, %d CPUs%s; %s; %s; %s; load average at the start %s.\n", m.CPU, m.Cores, mem, m.Kernel, m.Go, wrk, orDash(m.LoadAvg))
 	p("- Pinning: %s\n", r.Pinning)
 	p("- Every server runs with `GOMAXPROCS=1`, tokamak and gnet raw with one event loop (`-loops 1`): the figures are per core. A fresh server on a fresh port serves each run and is stopped with SIGTERM after it.\n")
-	p("- Load: HTTP `GET /plaintext` from `bench/load -threads 1` (keep-alive; `-pipeline 16` for ×16); MessagePack-RPC echo from `bench/prelim/rpcload`, one call in flight per connection, every answer checked; tokamak is called `echo`, the net/rpc peer `Echo.Echo`.\n")
+	p("- Load: HTTP `GET /plaintext` from `bench/load -threads 1` (keep-alive; `-pipeline 16` for ×16); MessagePack-RPC echo from `bench/prelim/rpcload`, one call in flight per connection (16 for `-d16`), every answer checked; tokamak is called `echo`, the net/rpc peer `Echo.Echo`.\n")
 	p("- Server CPU per request: utime + stime of the server (fields 14 and 15 of `/proc/<pid>/stat`, %d ticks per second) across the load tool's run, divided by the requests it completed. Server cores: that CPU time over the wall time; client cores: the load tool's CPU time over its wall time (near 1.0, the client set the pace).\n", r.ClkTck)
 	p("- RSS: the server's `VmRSS` (`/proc/<pid>/status`) at the end of the run.")
 	if anyKind(r.configs, kindIdle) {
