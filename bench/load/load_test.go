@@ -302,6 +302,17 @@ func TestBadFlags(t *testing.T) {
 		{"-c", "0", "http://127.0.0.1:1/"},
 		{"https://127.0.0.1:1/"},
 		{},
+		{"-engine", "goroutine", "-rate", "100", "http://127.0.0.1:1/"}, // the open loop needs the event loops
+		{"-rate", "-5", "http://127.0.0.1:1/"},
+		{"-pipeline", "5000", "http://127.0.0.1:1/"},
+		{"-size", "10", "http://127.0.0.1:1/"},
+		{"-body", "x", "msgpackrpc://127.0.0.1:1"},
+		{"-H", "A: b", "cocaine://127.0.0.1:1"},
+		{"-size", "70000", "msgpackrpc://127.0.0.1:1"},
+		{"-size", "-1", "cocaine://127.0.0.1:1"},
+		{"msgpackrpc://127.0.0.1:1/path"},
+		{"cocaine:///"},
+		{"redis://127.0.0.1:1"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := run(args, &out, &errOut); code != 2 {

@@ -17,6 +17,7 @@ const (
 	errStatus          // a status outside the expected class
 	errProtocol        // bytes that are not a response of the protocol
 	errClosed          // the server closed a connection with requests outstanding
+	errRPC             // an RPC answered with an error (counted as a response too)
 	numErrKinds
 )
 
@@ -28,8 +29,9 @@ const maxLatency = 60_000_000
 // significant digits.
 func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, maxLatency, 3) }
 
-// An engine opens cfg.conns connections to cfg.raddr and runs batches on
-// them until sh.stop is closed or the -n budget is spent. It returns the
+// An engine opens cfg.conns connections to cfg.raddr and sends requests on
+// them, in batches (closed loop) or on a schedule (-rate), until sh.stop is
+// closed or the -n budget is spent. It returns the
 // meters it counts into and a channel closed once it has stopped and its
 // connections are closed; after that the meters are no longer written. An
 // error means it could not start.
@@ -40,27 +42,30 @@ var engines = map[string]engine{}
 
 // shared is what all engines' goroutines see of the run.
 type shared struct {
-	budget  atomic.Int64  // requests left to send with -n; unused otherwise
+	budget  atomic.Int64  // requests left to send (-rate: to schedule) with -n; unused otherwise
 	stopped atomic.Bool   // the run is over: count nothing more
 	stop    chan struct{} // closed when stopped is set, to wake blocked goroutines
 }
 
 // meter is what one event loop or one goroutine measured. Only its owner
 // writes it. The progress line reads the atomics and takes the latency
-// window under mu.
+// windows under mu; the other fields are read once the engine has stopped.
 type meter struct {
 	requests atomic.Uint64 // responses counted
 	errors   atomic.Uint64
 
-	mu  sync.Mutex
-	win *hdrhistogram.Histogram // latencies in µs since the window was last taken
+	mu   sync.Mutex
+	win  *hdrhistogram.Histogram // latencies in µs since the window was last taken
+	uwin *hdrhistogram.Histogram // with -rate: the same from the actual writes (uncorrected)
 
-	bytes    uint64
-	errs     [numErrKinds]uint64
-	statuses [1000]uint64 // by status; protocols report 100–999
+	bytes     uint64
+	errs      [numErrKinds]uint64
+	statuses  [1000]uint64 // by status; protocols report 100–999 (HTTP) or 0 (RPC)
+	scheduled uint64       // with -rate: requests whose time came
+	issued    uint64       // with -rate: requests written
 }
 
-func newMeter() *meter { return &meter{win: newHist()} }
+func newMeter() *meter { return &meter{win: newHist(), uwin: newHist()} }
 
 func (m *meter) fail(kind int) {
 	m.errs[kind]++
@@ -81,14 +86,26 @@ func (m *meter) record(lat time.Duration, n int) {
 	m.requests.Add(uint64(n))
 }
 
-// takeWindows merges the meters' latency windows into total, clears them,
-// and returns the 99th percentile of the latencies they held.
-func takeWindows(ms []*meter, total *hdrhistogram.Histogram) int64 {
+// recordOpen counts one response of the open loop: lat runs from the time
+// the schedule gave its request, ulat from the write that sent it.
+func (m *meter) recordOpen(lat, ulat int64) {
+	m.mu.Lock()
+	m.win.RecordValue(min(max(lat/1000, 1), maxLatency))
+	m.uwin.RecordValue(min(max(ulat/1000, 1), maxLatency))
+	m.mu.Unlock()
+	m.requests.Add(1)
+}
+
+// takeWindows merges the meters' latency windows into total and utotal,
+// clears them, and returns the 99th percentile of the latencies they held.
+func takeWindows(ms []*meter, total, utotal *hdrhistogram.Histogram) int64 {
 	h := newHist()
 	for _, m := range ms {
 		m.mu.Lock()
 		h.Merge(m.win)
+		utotal.Merge(m.uwin)
 		m.win.Reset()
+		m.uwin.Reset()
 		m.mu.Unlock()
 	}
 	total.Merge(h)
@@ -99,7 +116,7 @@ func takeWindows(ms []*meter, total *hdrhistogram.Histogram) int64 {
 func measure(cfg *config, eng engine, progress bool, out io.Writer) (*result, error) {
 	sh := &shared{stop: make(chan struct{})}
 	sh.budget.Store(cfg.requests)
-	total := newHist()
+	total, utotal := newHist(), newHist()
 	start := time.Now()
 	ms, finished, err := eng(cfg, sh)
 	if err != nil {
@@ -127,8 +144,12 @@ loop:
 					req += m.requests.Load()
 					errs += m.errors.Load()
 				}
-				fmt.Fprintf(out, "\r%5.0fs  %10.0f req/s  errors %d  p99 %s   ",
-					now.Sub(start).Seconds(), float64(req-lastReq), errs, us(takeWindows(ms, total)))
+				target := ""
+				if cfg.rate > 0 {
+					target = fmt.Sprintf(" (target %d)", cfg.rate)
+				}
+				fmt.Fprintf(out, "\r%5.0fs  %10.0f req/s%s  errors %d  p99 %s   ",
+					now.Sub(start).Seconds(), float64(req-lastReq), target, errs, us(takeWindows(ms, total, utotal)))
 				lastReq = req
 			}
 		}
@@ -140,11 +161,11 @@ loop:
 	if progress {
 		fmt.Fprintln(out)
 	}
-	takeWindows(ms, total)
-	return merge(cfg, ms, total, elapsed), nil
+	takeWindows(ms, total, utotal)
+	return merge(cfg, ms, total, utotal, elapsed), nil
 }
 
-func merge(cfg *config, ms []*meter, h *hdrhistogram.Histogram, elapsed time.Duration) *result {
+func merge(cfg *config, ms []*meter, h, uh *hdrhistogram.Histogram, elapsed time.Duration) *result {
 	res := &result{
 		Engine: cfg.engine, Threads: cfg.threads, Conns: cfg.conns, Pipeline: cfg.pipeline,
 		Seconds: elapsed.Seconds(), Statuses: map[string]uint64{},
@@ -153,8 +174,10 @@ func merge(cfg *config, ms []*meter, h *hdrhistogram.Histogram, elapsed time.Dur
 	for _, m := range ms {
 		res.Requests += m.requests.Load()
 		bytes += m.bytes
+		res.Scheduled += m.scheduled
+		res.Sent += m.issued
 		for s, n := range m.statuses {
-			if n > 0 {
+			if n > 0 && s > 0 {
 				res.Statuses[fmt.Sprint(s)] += n
 			}
 		}
@@ -163,12 +186,28 @@ func merge(cfg *config, ms []*meter, h *hdrhistogram.Histogram, elapsed time.Dur
 		res.Errors.Status += m.errs[errStatus]
 		res.Errors.Protocol += m.errs[errProtocol]
 		res.Errors.Closed += m.errs[errClosed]
+		res.Errors.RPC += m.errs[errRPC]
 	}
 	res.ReqPerSec = float64(res.Requests) / elapsed.Seconds()
 	res.BytesPerSec = float64(bytes) / elapsed.Seconds()
-	res.Latency = map[string]int64{
+	res.Latency = quantiles(h)
+	if cfg.rate > 0 {
+		res.TargetRate = float64(cfg.rate)
+		res.Uncorrected = quantiles(uh)
+		reached := res.ReqPerSec >= reachedShare*res.TargetRate
+		res.RateReached = &reached
+	}
+	return res
+}
+
+// reachedShare is the share of -rate a run must answer per second to have
+// reached it: the schedule of a connection starts once it has connected,
+// and the requests in flight at the end are not answered.
+const reachedShare = 0.99
+
+func quantiles(h *hdrhistogram.Histogram) map[string]int64 {
+	return map[string]int64{
 		"p50": h.ValueAtQuantile(50), "p90": h.ValueAtQuantile(90), "p99": h.ValueAtQuantile(99),
 		"p99.9": h.ValueAtQuantile(99.9), "max": h.Max(),
 	}
-	return res
 }
