@@ -79,18 +79,35 @@ func appendStart(dst []byte, code int) []byte {
 // request when head is set, with the Connection header conn. w's status
 // must be in 200–599 (see validStatus).
 func appendResponse(dst []byte, w *handlers.Response, head bool, conn uint8) []byte {
-	code, fields, body := w.Status(), w.HeaderBytes(), w.Body()
-	dst = appendStart(dst, code)
-	dst = append(dst, fields...)
+	code, body := w.Status(), w.Body()
 	if code == 205 { // Reset Content: no content, said with a zero length
 		body = body[:0]
 	}
+	length := int64(len(body))
 	if code == 204 || code == 304 {
-		body = nil
-	} else {
+		body, length = nil, lengthNone
+	}
+	dst = appendHead(dst, w, length, conn)
+	if !head {
+		dst = append(dst, body...)
+	}
+	return dst
+}
+
+// appendHead appends the status line, Server, Date, the handler's fields,
+// the framing — Content-Length when length >= 0, chunked when it is
+// lengthChunked, nothing else — and the Connection header conn, then the
+// empty line.
+func appendHead(dst []byte, w *handlers.Response, length int64, conn uint8) []byte {
+	dst = appendStart(dst, w.Status())
+	dst = append(dst, w.HeaderBytes()...)
+	switch {
+	case length >= 0:
 		dst = append(dst, "Content-Length: "...)
-		dst = strconv.AppendInt(dst, int64(len(body)), 10)
+		dst = strconv.AppendInt(dst, length, 10)
 		dst = append(dst, "\r\n"...)
+	case length == lengthChunked:
+		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
 	}
 	switch conn {
 	case connClose:
@@ -98,12 +115,14 @@ func appendResponse(dst []byte, w *handlers.Response, head bool, conn uint8) []b
 	case connKeepAlive:
 		dst = append(dst, "Connection: keep-alive\r\n"...)
 	}
-	dst = append(dst, "\r\n"...)
-	if !head {
-		dst = append(dst, body...)
-	}
-	return dst
+	return append(dst, "\r\n"...)
 }
+
+// Framings of appendHead other than a Content-Length.
+const (
+	lengthNone    = -1 // no framing field: 204, 304, a body that ends at the close
+	lengthChunked = -2 // Transfer-Encoding: chunked
+)
 
 // validStatus reports whether a handler may answer with code: 1xx are
 // interim responses, which the codec does not let handlers send, and codes

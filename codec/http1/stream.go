@@ -146,7 +146,7 @@ func (d *deferred) Stream(r *handlers.Response) (handlers.BodyWriter, error) {
 	b.out = codec.NewOutbox(d.conn, 0, func(f *codec.Flow) { s.streamEnded(f, b) })
 	s.stream.Store(b) // as waiting: for Close to abandon the outbox
 	head := func(q []byte) []byte {
-		q = appendStreamHead(q, r, b.framing, d.http10, conn)
+		q = streamHead(q, r, b.framing, d.http10, conn)
 		if b.framing != bodyNone {
 			q = b.frame(q, r.Body())
 		}
@@ -173,25 +173,18 @@ type bodyWriter struct {
 	aborted bool // set under the Outbox's lock, read by its end hook
 }
 
-// appendStreamHead appends the head of a streamed response.
-func appendStreamHead(dst []byte, w *handlers.Response, framing uint8, http10 bool, conn uint8) []byte {
-	code := w.Status()
-	dst = appendStart(dst, code)
-	dst = append(dst, w.HeaderBytes()...)
-	switch {
+// streamHead appends the head of a streamed response: chunked, except
+// for the answers without a body and for HTTP/1.0 (no Transfer-Encoding
+// to it, RFC 9112 §6.1); said to HEAD requests too, as GET would get it.
+func streamHead(dst []byte, w *handlers.Response, framing uint8, http10 bool, conn uint8) []byte {
+	length := int64(lengthChunked)
+	switch code := w.Status(); {
 	case code == 205:
-		dst = append(dst, "Content-Length: 0\r\n"...)
-	case code == 204 || code == 304 || framing == bodyClose || http10: // no TE to HTTP/1.0 (RFC 9112 §6.1)
-	default: // chunked, said to HEAD requests too: it is what GET gets
-		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
+		length = 0
+	case code == 204 || code == 304 || framing == bodyClose || http10:
+		length = lengthNone
 	}
-	switch conn {
-	case connClose:
-		dst = append(dst, "Connection: close\r\n"...)
-	case connKeepAlive:
-		dst = append(dst, "Connection: keep-alive\r\n"...)
-	}
-	return append(dst, "\r\n"...)
+	return appendHead(dst, w, length, conn)
 }
 
 // frame appends p as body bytes: a chunk, or raw until the close.
