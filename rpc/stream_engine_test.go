@@ -87,6 +87,14 @@ func startStreams(t *testing.T) (httpAddr, cocaineAddr string, gone chan error) 
 	e := engine.New(engine.Config{Loops: 1, Logger: enginetest.Logger(t)})
 	reg := e.Handlers()
 	reg.HandleFunc("GET", "/later", later)
+	reg.HandleFunc("GET", "/nocontent", func(w *handlers.Response, r *handlers.Request) {
+		w.SetStatus(204)
+		bw := w.Stream()
+		go func() {
+			bw.Write([]byte("discarded: 204 has no body"))
+			bw.Close()
+		}()
+	})
 	reg.HandleFunc("GET", "/plaintext", handlers.Plaintext)
 	reg.HandleFunc("GET", "/deferred", func(w *handlers.Response, r *handlers.Request) {
 		d := w.Defer()
@@ -205,6 +213,8 @@ func TestAnswersAfterTheHandlerReturned(t *testing.T) {
 			{"HEAD /later?2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"},
 			// HEAD from HTTP/1.0: no Transfer-Encoding (RFC 9112 §6.1).
 			{"HEAD /later?2 HTTP/1.0\r\n\r\n", "Content-Type: text/plain\r\nConnection: close\r\n\r\n"},
+			// 204: no framing field and no body; what the handler writes is dropped.
+			{"GET /nocontent HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "\r\nConnection: close\r\n\r\n"},
 		} {
 			c, err := net.Dial("tcp", httpAddr)
 			if err != nil {
@@ -214,7 +224,8 @@ func TestAnswersAfterTheHandlerReturned(t *testing.T) {
 			c.SetReadDeadline(time.Now().Add(5 * time.Second))
 			b, err := io.ReadAll(c)
 			c.Close()
-			if err != nil || !strings.HasSuffix(string(b), tc.want) || strings.Contains(string(b), "Content-Length") {
+			if err != nil || !strings.HasSuffix(string(b), tc.want) || strings.Contains(string(b), "Content-Length") ||
+				strings.HasPrefix(tc.req, "GET /nocontent") && strings.Contains(string(b), "Transfer-Encoding") {
 				t.Errorf("%q: got %q (%v), want it to end %q", tc.req, b, err, tc.want)
 			}
 		}

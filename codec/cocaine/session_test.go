@@ -324,6 +324,15 @@ func TestKept(t *testing.T) {
 	if w.Write([]byte("x")) != handlers.ErrStreamClosed {
 		t.Error("Write after the connection closed did not fail")
 	}
+
+	// A malformed frame cuts kept directions at once, before the close.
+	d = newDriver(t, newCodec(t, nil, Options{}, nil, codec.Limits{}))
+	d.feed(invoke(2, "keeper"))
+	w = keptWriter
+	d.feed(unhex(t, "94 00 00 90 90")) // channel 0
+	if !d.closed || w.Write([]byte("x")) != handlers.ErrStreamClosed {
+		t.Errorf("after a malformed frame: closed %v, the kept writer still open", d.closed)
+	}
 }
 
 // TestKeptWriterOnTheLoop: the kept writer used during the stream's own
