@@ -434,6 +434,12 @@ func (c *conn) guarded(fn func()) (ok bool) {
 
 // expire handles a deadline that passed.
 func (c *conn) expire() {
+	if (c.paused || c.state == stateFlushing) && c.gc.OutboundBuffered() < c.outMark {
+		// The peer read since the last look (which came before the
+		// deadline, not at it): the write-progress timer starts again.
+		c.progress()
+		return
+	}
 	switch {
 	case c.state != stateOpen:
 		c.abort() // it could not flush, or the peer never closed

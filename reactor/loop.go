@@ -3,6 +3,7 @@ package reactor
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -19,7 +20,7 @@ type loop struct {
 	flow  codec.Flow     // reused for every call into a session
 	wheel *wheel
 	conns *conn   // every open connection, linked through conn.lprev/lnext
-	watch []*conn // connections to look at next sweep (paused, flushing)
+	watch []*conn // connections to look at again (paused, flushing)
 	spare []*conn // the other half of watch's double buffer
 	// writers holds the PostWritable work of paused connections (rare:
 	// kept off conn to keep every connection small).
@@ -28,7 +29,21 @@ type loop struct {
 
 	sweepQueued atomic.Bool
 	sweepFn     gnet.RunnableFunc
+
+	// The watched connections are looked at sooner than the next sweep
+	// (gnet reports no "output flushed" event): quick fires quickDelay
+	// after the watch list was last filled, and again, twice as late each
+	// time none of them moved on, up to a tick.
+	quick       *time.Timer
+	quickDelay  time.Duration
+	quickQueued atomic.Bool
+	quickFn     gnet.RunnableFunc
+	rechecking  bool // in recheckWatched
 }
+
+// firstRecheck is how soon a connection that starts to wait for its
+// output to drain is looked at again.
+const firstRecheck = time.Millisecond
 
 // loopStats are one loop's counters: written on the loop, read by /stats
 // from any goroutine. The padding keeps two loops' counters off one cache
@@ -61,14 +76,55 @@ func newLoop(s *Server, idx int) *loop {
 		l.sweep()
 		return nil
 	}
+	l.quickFn = func(context.Context) error {
+		l.quickQueued.Store(false)
+		n := len(l.watch)
+		l.recheckWatched()
+		if len(l.watch) == 0 {
+			return nil // watchConn starts again
+		}
+		if len(l.watch) < n {
+			l.quickDelay = firstRecheck
+		} else { // nobody moved on: back off
+			l.quickDelay = min(2*l.quickDelay, l.srv.cfg.Tick)
+		}
+		l.quick.Reset(l.quickDelay)
+		return nil
+	}
 	return l
+}
+
+// armQuick starts the quick rechecks for a watch list that was empty.
+func (l *loop) armQuick() {
+	l.quickDelay = firstRecheck
+	if l.quick == nil {
+		l.quick = time.AfterFunc(l.quickDelay, l.requestQuick)
+		return
+	}
+	l.quick.Reset(l.quickDelay)
+}
+
+// requestQuick asks the loop to look at its watched connections; called
+// from the timer's goroutine.
+func (l *loop) requestQuick() {
+	l.srv.mu.Lock()
+	el := l.el
+	l.srv.mu.Unlock()
+	if el == nil || l.quickQueued.Swap(true) {
+		return
+	}
+	if el.Execute(context.Background(), l.quickFn) != nil {
+		l.quickQueued.Store(false)
+	}
 }
 
 func (l *loop) attach(el gnet.EventLoop) {
 	l.el = el
 	l.wheel.start(l.srv.now())
-	// A sweep queued on a previous gnet loop that exited never ran.
+	// A sweep or recheck queued on a previous gnet loop that exited never
+	// ran.
 	l.sweepQueued.Store(false)
+	l.quickQueued.Store(false)
 }
 
 // lost forgets gnet's loop after gnet stopped; its connections are gone
@@ -115,14 +171,7 @@ func (l *loop) requestSweep() {
 func (l *loop) sweep() {
 	now := l.srv.now()
 	l.wheel.advance(now, l.expire)
-	watch := l.watch
-	l.watch = l.spare[:0] // recheck may watch c again
-	for _, c := range watch {
-		c.watched = false
-		c.recheck()
-	}
-	clear(watch)
-	l.spare = watch[:0]
+	l.recheckWatched()
 	if l.srv.draining.Load() {
 		l.drainSweep()
 	}
@@ -146,10 +195,28 @@ func (l *loop) drainSweep() {
 	}
 }
 
+// recheckWatched looks at every watched connection again: it resumes
+// those whose output drained and finishes the closes that flushed.
+func (l *loop) recheckWatched() {
+	l.rechecking = true // the quick rechecks run on: do not restart them
+	defer func() { l.rechecking = false }()
+	watch := l.watch
+	l.watch = l.spare[:0] // recheck may watch c again
+	for _, c := range watch {
+		c.watched = false
+		c.recheck()
+	}
+	clear(watch)
+	l.spare = watch[:0]
+}
+
 func (l *loop) watchConn(c *conn) {
 	if !c.watched {
 		c.watched = true
 		l.watch = append(l.watch, c)
+		if len(l.watch) == 1 && !l.rechecking {
+			l.armQuick()
+		}
 	}
 }
 

@@ -297,10 +297,11 @@ func TestBackpressurePausesAndResumes(t *testing.T) {
 // streamed counts the lines the "stream" command added.
 var streamed atomic.Int64
 
-func TestPostWritableWaitsForTheOutputToDrain(t *testing.T) {
-	_, addr := startLine(t, Config{HighWater: 64 << 10, LowWater: 16 << 10})
-	// A small receive buffer, set before connecting (set after, it leaves
-	// a window below the segment size and the transfer crawls on probes).
+// dialSmallWindow connects with a 16 KiB receive buffer, set before
+// connecting (set after, it leaves a window below the segment size and the
+// transfer crawls on probes), so that little output fits in the kernel.
+func dialSmallWindow(t *testing.T, addr string) net.Conn {
+	t.Helper()
 	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		return rc.Control(func(fd uintptr) {
 			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10)
@@ -310,7 +311,13 @@ func TestPostWritableWaitsForTheOutputToDrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestPostWritableWaitsForTheOutputToDrain(t *testing.T) {
+	_, addr := startLine(t, Config{HighWater: 64 << 10, LowWater: 16 << 10})
+	c := dialSmallWindow(t, addr)
 	streamed.Store(0)
 	const n, size = 20000, 1000
 	io.WriteString(c, "stream "+strconv.Itoa(n)+" "+strconv.Itoa(size)+"\necho after\n")
@@ -334,6 +341,31 @@ func TestPostWritableWaitsForTheOutputToDrain(t *testing.T) {
 	// The echo behind the stream is served once the stream ends.
 	if l, err := br.ReadString('\n'); err != nil || l != "after\n" {
 		t.Fatalf("after the stream: %q, %v", l, err)
+	}
+}
+
+// TestPausedResumesBeforeTheSweep: a connection waiting for its output
+// to drain is looked at again soon after the peer reads, not at the next
+// sweep. With a 10 s tick the first sweep comes 10 s after the start; the
+// stream pauses within milliseconds, the client reads from 300 ms on, and
+// the whole stream must arrive long before that sweep.
+func TestPausedResumesBeforeTheSweep(t *testing.T) {
+	_, addr := startLine(t, Config{HighWater: 64 << 10, LowWater: 16 << 10, Tick: 10 * time.Second})
+	c := dialSmallWindow(t, addr)
+	streamed.Store(0)
+	const n, size = 12000, 1000 // 12 MB: the kernel holds a few
+	start := time.Now()
+	io.WriteString(c, "stream "+strconv.Itoa(n)+" "+strconv.Itoa(size)+"\n")
+	time.Sleep(300 * time.Millisecond)
+	if got := streamed.Load(); got >= n/2 {
+		t.Fatalf("the stream added %d of %d lines while the client read nothing", got, n)
+	}
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.ReadFull(c, make([]byte, n*size)); err != nil {
+		t.Fatalf("after %v: %v", time.Since(start), err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the stream took %v: it waited for the sweeps", d)
 	}
 }
 
@@ -467,7 +499,7 @@ func TestHeaderTimerRestartsWithEachFrame(t *testing.T) {
 // TestSlowReaderGetsTheWholeLastReply: CloseTimeout bounds a close that
 // makes no progress, not a slow one.
 func TestSlowReaderGetsTheWholeLastReply(t *testing.T) {
-	_, addr := startLine(t, Config{CloseTimeout: 300 * time.Millisecond})
+	_, addr := startLine(t, Config{CloseTimeout: 500 * time.Millisecond})
 	c := dialLine(t, addr)
 	// 32 MiB: far more than the kernel's socket buffers hold, so most of it
 	// waits in the server's output buffer while the client reads slowly.
