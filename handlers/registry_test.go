@@ -167,6 +167,68 @@ func TestRoute(t *testing.T) {
 	}
 }
 
+// answer is what a handler routed for req answered, for comparisons.
+func answer(h Handler, req *Request) string {
+	w := new(Response)
+	h.ServeHTTP(w, req)
+	return fmt.Sprintf("%d %q %q", w.Status(), w.HeaderBytes(), w.Body())
+}
+
+// RouteCached answers as Route does, whatever the cache holds: a run of
+// requests through one cache, each path repeated (a hit) and then
+// changed (a miss), over exact patterns, parameters, prefixes, 405s,
+// OPTIONS and "*".
+func TestRouteCached(t *testing.T) {
+	r := NewRegistry()
+	for _, rr := range []reg{{"GET", "/a"}, {"POST", "/a"}, {"GET", "/u/{id}"}, {"GET", "/u/new"},
+		{"", "/any"}, {"GET", "/files/..."}, {"DELETE", "/files/x"}} {
+		r.Handle(rr.method, rr.pattern, tagged(rr.method+" "+rr.pattern))
+	}
+	r.Freeze()
+	var c RouteCache
+	reqs := []struct{ method, target string }{
+		{"GET", "/a"}, {"HEAD", "/a"}, {"POST", "/a"}, {"PUT", "/a"}, {"OPTIONS", "/a"},
+		{"GET", "/u/new"}, {"GET", "/u/7"}, {"GET", "/u/new"}, {"DELETE", "/u/new"},
+		{"PATCH", "/any"}, {"GET", "/files/x"}, {"DELETE", "/files/x"}, {"GET", "/files/x/y"},
+		{"GET", "/nope"}, {"OPTIONS", "*"}, {"GET", "*"}, {"GET", "/a?q=1"}, {"GET", "/a/"},
+	}
+	for round := range 3 {
+		for i, rq := range reqs {
+			if round == 1 && i%2 == 1 {
+				continue // other neighbours: other hits and misses
+			}
+			for range 2 {
+				req := newRequest(rq.method, rq.target)
+				want := answer(r.Route(req), req)
+				req = newRequest(rq.method, rq.target)
+				if got := answer(r.RouteCached(req, &c), req); got != want {
+					t.Fatalf("%s %s: got %s, want %s", rq.method, rq.target, got, want)
+				}
+			}
+		}
+	}
+}
+
+// The cache keeps a copy of the path, not the request's bytes, which
+// the next request overwrites.
+func TestRouteCachedCopiesThePath(t *testing.T) {
+	r := NewRegistry()
+	r.Handle("GET", "/a", tagged("a"))
+	r.Handle("GET", "/b", tagged("b"))
+	r.Freeze()
+	var c RouteCache
+	buf := []byte("/a")
+	req := newRequest("GET", "/a")
+	req.Path = buf
+	if got := answer(r.RouteCached(req, &c), req); !strings.Contains(got, `"a"`) {
+		t.Fatalf("/a: %s", got)
+	}
+	buf[1] = 'b' // the connection's buffer now holds the next request
+	if got := answer(r.RouteCached(req, &c), req); !strings.Contains(got, `"b"`) {
+		t.Fatalf("/b in the same bytes: %s", got)
+	}
+}
+
 func TestRouteMissHeaders(t *testing.T) {
 	r := NewRegistry()
 	r.HandleFunc("GET", "/a", func(*Response, *Request) {})

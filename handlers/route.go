@@ -13,17 +13,59 @@ func (r *Registry) Route(req *Request) Handler {
 	req.allow = 0
 	path := req.Path
 	if len(path) == 0 || path[0] != '/' {
-		if string(path) == "*" {
-			if string(req.Method) == "OPTIONS" {
-				return asteriskOptions
-			}
-			return badRequest
-		}
-		return notFound
+		return r.notPath(req)
 	}
+	return r.route(req, r.exact[string(path)])
+}
 
+// RouteCache remembers the exact pattern (one without parameters) that
+// the last path routed through it matched, so that a run of requests for
+// the same path costs a comparison instead of a map lookup. The zero
+// RouteCache is empty. It belongs to one goroutine (a codec keeps one per
+// event loop) and to one frozen registry.
+type RouteCache struct {
+	path []byte // a copy of the path
+	rt   *route
+}
+
+// RouteCached is [Registry.Route] through c, which it may update.
+func (r *Registry) RouteCached(req *Request, c *RouteCache) Handler {
+	req.ResetParams()
+	req.allow = 0
+	path := req.Path
+	if c.rt != nil && string(path) == string(c.path) {
+		return r.route(req, c.rt)
+	}
+	if len(path) == 0 || path[0] != '/' {
+		return r.notPath(req)
+	}
+	rt := r.exact[string(path)]
+	if rt != nil && len(path) <= maxCachedPath {
+		c.path, c.rt = append(c.path[:0], path...), rt
+	}
+	return r.route(req, rt)
+}
+
+// maxCachedPath bounds the copy a RouteCache keeps.
+const maxCachedPath = 256
+
+// notPath routes a target that is not a path: "*" or nothing.
+func (r *Registry) notPath(req *Request) Handler {
+	if string(req.Path) == "*" {
+		if string(req.Method) == "OPTIONS" {
+			return asteriskOptions
+		}
+		return badRequest
+	}
+	return notFound
+}
+
+// route finishes Route for a path that starts with '/', given its exact
+// pattern, if any.
+func (r *Registry) route(req *Request, rt *route) Handler {
+	path := req.Path
 	var allow uint64
-	if rt := r.exact[string(path)]; rt != nil {
+	if rt != nil {
 		if h := rt.serve(req.Method); h != nil {
 			return h
 		}

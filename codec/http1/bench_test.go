@@ -91,3 +91,9 @@ const wrkDefault = "GET /plaintext HTTP/1.1\r\nHost: localhost:8080\r\n\r\n"
 
 func BenchmarkParseHeadMinimal(b *testing.B) { benchmarkParseHead(b, wrkDefault) }
 func BenchmarkServeMinimal(b *testing.B)     { benchmarkServe(b, wrkDefault) }
+
+// BenchmarkServeMinimalPipelined16 is what bench/compare's pipelined HTTP
+// configurations send: 16 minimal heads per read.
+func BenchmarkServeMinimalPipelined16(b *testing.B) {
+	benchmarkServe(b, strings.Repeat(wrkDefault, 16))
+}

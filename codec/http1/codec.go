@@ -27,6 +27,8 @@ type loop struct {
 	req    handlers.Request
 	w      handlers.Response
 	fields []handlers.Header // capacity MaxHeaders: headers, then trailers
+	routes handlers.RouteCache
+	hosts  hostCache
 
 	// While the engine drains: scratch for looking ahead at the next
 	// request without touching req (see session.more).

@@ -118,38 +118,68 @@ const (
 // After ParseHead has succeeded, calling it again with the same h and buf
 // parses the same head again without checking it anew.
 func (p *Parser) ParseHead(buf []byte, req *handlers.Request, h *Head) (int, error) {
-	old := h.s
-	s := old
-	*h = Head{ContentLength: -1}
+	return p.parseHead(buf, req, h, nil)
+}
+
+// hostCache remembers the last Host value found valid, so that the
+// requests of one goroutine, which mostly name the same host, skip most
+// of its check. The zero hostCache is empty.
+type hostCache struct{ last []byte }
+
+// maxCachedHost bounds the copy a hostCache keeps.
+const maxCachedHost = 128
+
+// valid reports whether v is a valid Host value (validHost), remembering
+// it if so.
+func (c *hostCache) valid(v []byte) bool {
+	if c == nil {
+		return validHost(v)
+	}
+	if string(v) == string(c.last) && len(v) > 0 {
+		return true
+	}
+	if !validHost(v) {
+		return false
+	}
+	if len(v) <= maxCachedHost {
+		c.last = append(c.last[:0], v...)
+	}
+	return true
+}
+
+// parseHead is ParseHead with a cache of the last valid Host value, or nil.
+func (p *Parser) parseHead(buf []byte, req *handlers.Request, h *Head, hosts *hostCache) (int, error) {
+	h.Len, h.ContentLength, h.Chunked, h.Continue, h.KeepAlive = 0, -1, false, false, false
 	req.Method, req.Target, req.Path, req.Query, req.Proto = nil, nil, nil, nil, nil
 	req.ProtoMajor, req.ProtoMinor = 0, 0
 	req.Host, req.Body, req.Close = nil, nil, false
 	req.Headers, req.Trailers = req.Headers[:0], nil
 	// A head checked from its first byte in this call is recorded into
 	// req as it is checked; one resumed from an earlier call, whose
-	// records are gone, is split again once it is complete.
-	rec := s.state == sStart
+	// records are gone, is split again once it is complete. The scan
+	// state is updated in place (copying it in and out cost more than the
+	// rest of ParseHead's own work); a head not started has the zero scan.
+	rec := h.s.state == sStart
+	var old scan
 	var err error
 	if rec {
-		err = p.scanHead(buf, &s, req)
+		err = p.scanHead(buf, &h.s, req)
 	} else {
-		err = p.scanHead(buf, &s, nil)
+		old = h.s
+		err = p.scanHead(buf, &h.s, nil)
 	}
 	if err != nil {
-		if err == codec.ErrIncomplete {
-			h.s = s
-		} else {
+		if err != codec.ErrIncomplete {
 			h.s = old // a refusal is final: the next call finds it again
 		}
 		return 0, err
 	}
-	h.s = s
-	h.Len = int(s.pos)
+	h.Len = int(h.s.pos)
 	head := buf[:h.Len]
 	if !rec {
 		split(head, req)
 	}
-	if err := p.fill(head, req, h); err != nil {
+	if err := p.fill(head, req, h, hosts); err != nil {
 		return 0, err
 	}
 	return h.Len, nil
@@ -157,7 +187,8 @@ func (p *Parser) ParseHead(buf []byte, req *handlers.Request, h *Head) (int, err
 
 // scanHead checks buf from s on, byte by byte, and moves s to where it
 // stopped: at the end of the head (sDone), at the end of buf
-// (codec.ErrIncomplete) or at a malformed byte (an *Error, s unchanged).
+// (codec.ErrIncomplete) or at a malformed byte (an *Error; s is then
+// where the check stopped, and the caller restores it).
 // When rec is not nil it also records there the method, target, version
 // and field lines as it finds them.
 func (p *Parser) scanHead(buf []byte, s *scan, rec *handlers.Request) error {
@@ -451,6 +482,7 @@ func nextField(buf []byte, pos int) (name, value []byte, next int) {
 // fields collects what the field lines of a head say about framing and
 // persistence.
 type fields struct {
+	hostCheck       *hostCache // remembers valid Host values; or nil
 	host            []byte
 	hosts           int
 	length          int64
@@ -484,7 +516,7 @@ func split(buf []byte, req *handlers.Request) {
 
 // fill applies the rules that need the whole head buf, which scanHead has
 // checked and whose parts are in req, and fills the rest of req and h.
-func (p *Parser) fill(buf []byte, req *handlers.Request, h *Head) error {
+func (p *Parser) fill(buf []byte, req *handlers.Request, h *Head, hosts *hostCache) error {
 	method, version := req.Method, req.Proto
 	req.ProtoMajor, req.ProtoMinor = int(version[5]-'0'), int(version[7]-'0')
 	if req.ProtoMajor != 1 {
@@ -498,7 +530,7 @@ func (p *Parser) fill(buf []byte, req *handlers.Request, h *Head) error {
 		return fail(status, msg, buf, lineOffset(buf, 1))
 	}
 
-	var f fields
+	f := fields{hostCheck: hosts}
 	for i := range req.Headers {
 		if status, msg := f.add(req.Headers[i].Name, req.Headers[i].Value); status != 0 {
 			return fail(status, msg, buf, fieldOffset(buf, i))
@@ -578,7 +610,7 @@ func (f *fields) add(name, value []byte) (status int, msg string) {
 			if f.hosts++; f.hosts > 1 {
 				return 400, msgHostDup
 			}
-			if !validHost(value) {
+			if !f.hostCheck.valid(value) {
 				return 400, msgHostBad
 			}
 			f.host = value

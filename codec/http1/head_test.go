@@ -467,3 +467,47 @@ func TestRefusalIsFinal(t *testing.T) {
 		}
 	}
 }
+
+// A hostCache answers as validHost does whatever it remembers: every pair
+// of values in turn, valid and not, of one length and of others, each
+// written over the last in one buffer (as a connection's buffer is
+// reused), and values too long to remember.
+func TestHostCache(t *testing.T) {
+	long := strings.Repeat("a", maxCachedHost+1)
+	values := []string{
+		"localhost:8080", "localhost:808x", "localhost,8080", "127.0.0.1:8080", "127.0.0.1:80 0",
+		"[::1]:8080", "[::1]:80", "[::1", "example.com", "exa mple.com", "", ":80", "a%41b", "a%4",
+		long, long + ":1", long + ":x",
+	}
+	var c hostCache
+	buf := make([]byte, 2*maxCachedHost) // the connection's buffer, reused by each request
+	for _, first := range values {
+		for _, second := range values {
+			for _, v := range []string{first, second, second} {
+				b := buf[:copy(buf, v)]
+				if got, want := c.valid(b), validHost([]byte(v)); got != want {
+					t.Fatalf("after %q: valid(%q) = %v, want %v", first, v, got, want)
+				}
+			}
+		}
+	}
+	var nilCache *hostCache
+	if !nilCache.valid([]byte("example.com")) || nilCache.valid([]byte("a b")) {
+		t.Error("a nil hostCache must check every value")
+	}
+}
+
+// Through a session: a connection whose first request names a valid host
+// and whose second names an invalid one of the same length gets a 400.
+func TestHostCacheInSession(t *testing.T) {
+	c := testCodec(t, codec.Limits{})
+	s := c.NewSession(&fakeConn{})
+	f := &codec.Flow{Limit: 1 << 20}
+	in := "GET /plaintext HTTP/1.1\r\nHost: example.com\r\n\r\n" +
+		"GET /plaintext HTTP/1.1\r\nHost: example.co,\r\n\r\n"
+	s.Serve([]byte(in), f)
+	out := string(f.Out)
+	if !strings.HasPrefix(out, "HTTP/1.1 200 OK\r\n") || !strings.Contains(out, "HTTP/1.1 400 Bad Request\r\n") || !f.Close {
+		t.Fatalf("got %q (close %v): want a 200, then a 400 and the close", out, f.Close)
+	}
+}

@@ -70,8 +70,12 @@ var statusLines = func() (t [600]string) {
 
 // appendStart appends the status line, Server and Date of a response.
 func appendStart(dst []byte, code int) []byte {
+	st := now()
+	if code == 200 {
+		return append(dst, st.start200...)
+	}
 	dst = append(dst, statusLines[code]...)
-	dst = AppendDate(dst)
+	dst = append(dst, st.date[:]...)
 	return append(dst, "\r\n"...)
 }
 

@@ -24,7 +24,7 @@ func checkDate(t *testing.T, s string) {
 }
 
 // TestDate (rule 10): the cached Date is an IMF-fixdate of now and follows
-// the clock.
+// the clock, in the Date header of every status.
 func TestDate(t *testing.T) {
 	first := string(AppendDate(nil))
 	checkDate(t, first)
@@ -36,6 +36,12 @@ func TestDate(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	checkDate(t, string(AppendDate(nil)))
+	// A 200's first bytes are kept with the date: they follow it too.
+	for _, code := range []int{200, 404} {
+		if got, want := string(appendStart(nil, code)), statusLines[code]+string(AppendDate(nil))+"\r\n"; got != want {
+			t.Errorf("%d: got %q, want %q", code, got, want)
+		}
+	}
 }
 
 func TestStatusText(t *testing.T) {

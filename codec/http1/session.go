@@ -72,7 +72,7 @@ func (s *session) serveOne(buf []byte, f *codec.Flow) (int, bool) {
 		}
 	}
 	req.Headers = l.fields[:0]
-	if _, err := p.ParseHead(buf, req, h); err != nil {
+	if _, err := p.parseHead(buf, req, h, &l.hosts); err != nil {
 		return s.stop(err, buf, f), false
 	}
 	n := h.Len
@@ -182,7 +182,7 @@ func (s *session) dispatch(req *handlers.Request, f *codec.Flow, last bool) {
 	w.Reset()
 	req.Conn = s.conn
 	req.Close = req.Close || last
-	h := s.c.reg.Route(req)
+	h := s.c.reg.RouteCached(req, &l.routes)
 	f.Requests++
 	keepAlive := s.head.KeepAlive
 	if handlers.Blocks(h, req) {
