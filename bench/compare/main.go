@@ -42,11 +42,13 @@
 //   - when wrk is installed: bench/load against wrk, both driving tokamak at
 //     c50 and c50 ×16 (wrk with bench/prelim/pipeline.lua).
 //
-// Each repetition runs every configuration against each contestant in turn
-// (A B C D A B C D …), each run against a fresh server on a fresh port of
-// 127.0.0.1, started and then checked by a request, stopped by PID with
-// SIGTERM (SIGKILL after 10 s). With two CPUs or more and taskset, the
-// server is pinned to the first allowed CPU and the load tool to the
+// Each repetition runs every configuration against each contestant in
+// turn, in reverse order every other repetition (A B C D, D C B A, …: the
+// machine's speed drifts over minutes, and a fixed order would hand the
+// drift to one side of each ratio), each run against a fresh server on a
+// fresh port of 127.0.0.1, started and then checked by a request, stopped
+// by PID with SIGTERM (SIGKILL after 10 s). With two CPUs or more and
+// taskset, the server is pinned to the first allowed CPU and the load tool to the
 // second; every server runs with GOMAXPROCS=1 (tokamak and gnet raw with
 // -loops 1), so the comparison is per core. Without pinning the harness
 // says so in its output and in the report.
@@ -271,7 +273,7 @@ func runHarness(ctx context.Context, o *options, args []string, stdout, stderr i
 	for rep := 1; rep <= o.reps; rep++ {
 		for ci := range configs {
 			c := &configs[ci]
-			for _, who := range c.Who {
+			for _, who := range runOrder(c.Who, rep) {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
@@ -512,4 +514,17 @@ func anyKind(cs []Config, k kind) bool {
 
 func dropKind(cs []Config, k kind) []Config {
 	return slices.DeleteFunc(cs, func(c Config) bool { return c.Kind == k })
+}
+
+// runOrder is the order of the contestants in repetition rep (from 1):
+// as listed in odd repetitions, reversed in even ones.
+func runOrder(who []string, rep int) []string {
+	if rep%2 == 1 {
+		return who
+	}
+	r := make([]string, len(who))
+	for i, w := range who {
+		r[len(who)-1-i] = w
+	}
+	return r
 }

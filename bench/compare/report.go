@@ -112,7 +112,7 @@ func (r *report) markdown() string {
 	m := r.Machine
 	p("## Side-by-side results (`bench/compare`)\n\n")
 	p("Generated on %s by\n\n```sh\n%s\n```\n\n", m.Date.Format("2006-01-02 15:04 MST"), r.Command)
-	p("%d repetition(s) of %s per run, %s in all (build included); within every repetition the contestants of a configuration run one after another (A B C D A B C D …).\n\n",
+	p("%d repetition(s) of %s per run, %s in all (build included); within every repetition the contestants of a configuration run one after another, in reverse order every other repetition (A B C D, D C B A, …), so that a drift of the machine's speed over minutes favours neither side of a ratio.\n\n",
 		r.Reps, r.Duration, (time.Duration(r.Elapsed) * time.Second).String())
 	mem := ""
 	if m.MemGiB > 0 {

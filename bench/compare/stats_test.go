@@ -299,3 +299,17 @@ func TestPackages(t *testing.T) {
 		t.Errorf("rpc-64B netrpc with -profile: got %q, want %q", got, want)
 	}
 }
+
+// Every other repetition runs the contestants in reverse, so that each
+// pair is run in both orders.
+func TestRunOrder(t *testing.T) {
+	who := []string{"a", "b", "c"}
+	for rep, want := range map[int]string{1: "a b c", 2: "c b a", 3: "a b c", 4: "c b a"} {
+		if got := strings.Join(runOrder(who, rep), " "); got != want {
+			t.Errorf("rep %d: %q, want %q", rep, got, want)
+		}
+	}
+	if strings.Join(who, " ") != "a b c" {
+		t.Error("runOrder changed its argument")
+	}
+}
