@@ -106,17 +106,7 @@ func (l *loop) armQuick() {
 
 // requestQuick asks the loop to look at its watched connections; called
 // from the timer's goroutine.
-func (l *loop) requestQuick() {
-	l.srv.mu.Lock()
-	el := l.el
-	l.srv.mu.Unlock()
-	if el == nil || l.quickQueued.Swap(true) {
-		return
-	}
-	if el.Execute(context.Background(), l.quickFn) != nil {
-		l.quickQueued.Store(false)
-	}
-}
+func (l *loop) requestQuick() { l.request(&l.quickQueued, l.quickFn) }
 
 func (l *loop) attach(el gnet.EventLoop) {
 	l.el = el
@@ -153,15 +143,19 @@ func (l *loop) post(fn func()) {
 }
 
 // requestSweep asks for one sweep; called from the ticker goroutine.
-func (l *loop) requestSweep() {
+func (l *loop) requestSweep() { l.request(&l.sweepQueued, l.sweepFn) }
+
+// request queues fn on the loop unless queued says it is queued already;
+// fn clears queued when it runs. Called off the loop.
+func (l *loop) request(queued *atomic.Bool, fn gnet.RunnableFunc) {
 	l.srv.mu.Lock()
 	el := l.el
 	l.srv.mu.Unlock()
-	if el == nil || l.sweepQueued.Swap(true) {
+	if el == nil || queued.Swap(true) {
 		return
 	}
-	if el.Execute(context.Background(), l.sweepFn) != nil {
-		l.sweepQueued.Store(false)
+	if el.Execute(context.Background(), fn) != nil {
+		queued.Store(false)
 	}
 }
 

@@ -265,9 +265,7 @@ func TestSessionPanicDropsOnlyItsConnection(t *testing.T) {
 
 func TestBackpressurePausesAndResumes(t *testing.T) {
 	s, addr := startLine(t, Config{HighWater: 64 << 10, LowWater: 16 << 10, MaxInboundPaused: 64 << 20})
-	c := dialLine(t, addr)
-	// A small receive window keeps the kernel from absorbing the replies.
-	c.(*net.TCPConn).SetReadBuffer(16 << 10)
+	c := dialSmallWindow(t, addr) // the kernel must not absorb the replies
 	const n = 20000
 	line := strings.Repeat("y", 1000)
 	var req bytes.Buffer
@@ -297,14 +295,18 @@ func TestBackpressurePausesAndResumes(t *testing.T) {
 // streamed counts the lines the "stream" command added.
 var streamed atomic.Int64
 
-// dialSmallWindow connects with a 16 KiB receive buffer, set before
-// connecting (set after, it leaves a window below the segment size and the
-// transfer crawls on probes), so that little output fits in the kernel.
+// dialSmallWindow connects with a 256 KiB receive buffer, set before
+// connecting, so that the output held by the kernel stays far below the
+// streams of the tests. Not smaller: loopback segments are 64 KiB, and
+// with a buffer of a few KiB (16 KiB here once) the window falls below a
+// segment, the sender waits on zero-window probes, and on a loaded
+// machine the transfer stalls for longer than the tests wait (seen in
+// CI: the server had written everything, the client had read 90% of it).
 func dialSmallWindow(t *testing.T, addr string) net.Conn {
 	t.Helper()
 	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		return rc.Control(func(fd uintptr) {
-			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10)
+			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 256<<10)
 		})
 	}}
 	c, err := d.Dial("tcp", addr)
