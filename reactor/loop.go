@@ -11,8 +11,9 @@ import (
 	"github.com/tokamak-io/tokamak/handlers"
 )
 
-// loop is the state of one event loop. Everything but stats and the sweep
-// flag is touched only on that loop's goroutine.
+// loop is the state of one event loop. Everything but stats, the sweep and
+// recheck flags and the quick timer's firing is touched only on that
+// loop's goroutine.
 type loop struct {
 	srv   *Server
 	idx   int
@@ -31,9 +32,9 @@ type loop struct {
 	sweepFn     gnet.RunnableFunc
 
 	// The watched connections are looked at sooner than the next sweep
-	// (gnet reports no "output flushed" event): quick fires quickDelay
-	// after the watch list was last filled, and again, twice as late each
-	// time none of them moved on, up to a tick.
+	// (gnet reports no "output flushed" event): quick fires firstRecheck
+	// after a connection starts to be watched, and again, twice as late
+	// each time none of them moved on, up to a tick.
 	quick       *time.Timer
 	quickDelay  time.Duration
 	quickQueued atomic.Bool
@@ -94,7 +95,8 @@ func newLoop(s *Server, idx int) *loop {
 	return l
 }
 
-// armQuick starts the quick rechecks for a watch list that was empty.
+// armQuick (re)starts the quick rechecks at their shortest delay, for a
+// connection that starts to be watched.
 func (l *loop) armQuick() {
 	l.quickDelay = firstRecheck
 	if l.quick == nil {
@@ -208,7 +210,7 @@ func (l *loop) watchConn(c *conn) {
 	if !c.watched {
 		c.watched = true
 		l.watch = append(l.watch, c)
-		if len(l.watch) == 1 && !l.rechecking {
+		if !l.rechecking {
 			l.armQuick()
 		}
 	}

@@ -76,8 +76,9 @@
 // run reports the achieved rate (answers a second) next to the target,
 // how many requests came due and how many were written, and says when the
 // target was not reached (fewer than 99% of the requests that came due
-// were written, or with -n, answers below 99% of the rate): then the
-// server, or the tool, could not keep up, and the corrected latency grows
+// were written, or answered but for those of the last 50 ms, or with -n,
+// answers below 99% of the rate): then the server, or the tool, could not
+// keep up, and the corrected latency grows
 // with the backlog. With -n the schedule stops after that many requests, and the
 // run ends when they are answered.
 //
@@ -351,7 +352,7 @@ type result struct {
 
 	// With -rate only.
 	TargetRate  float64          `json:"target_rate,omitempty"`            // -rate, requests per second
-	RateReached *bool            `json:"rate_reached,omitempty"`           // sent ≥ 99% of scheduled (with -n, req_per_s ≥ 99% of the rate too)
+	RateReached *bool            `json:"rate_reached,omitempty"`           // 99% of scheduled sent and answered (see rateReached)
 	Scheduled   uint64           `json:"scheduled,omitempty"`              // requests whose scheduled time came
 	Sent        uint64           `json:"sent,omitempty"`                   // of those, the ones written
 	Uncorrected map[string]int64 `json:"latency_uncorrected_us,omitempty"` // latency from the actual write

@@ -188,7 +188,8 @@ func (p *Parser) parseHead(buf []byte, req *handlers.Request, h *Head, hosts *ho
 // scanHead checks buf from s on, byte by byte, and moves s to where it
 // stopped: at the end of the head (sDone), at the end of buf
 // (codec.ErrIncomplete) or at a malformed byte (an *Error; s is then
-// where the check stopped, and the caller restores it).
+// left part-way — its state may have moved on while its pos has not — and
+// the caller restores it).
 // When rec is not nil it also records there the method, target, version
 // and field lines as it finds them.
 func (p *Parser) scanHead(buf []byte, s *scan, rec *handlers.Request) error {
