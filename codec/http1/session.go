@@ -30,8 +30,10 @@ type session struct {
 
 // reset forgets the request in progress.
 func (s *session) reset() {
+	if s.head.Chunked {
+		s.body.Reset() // only a chunked body moved it
+	}
 	s.head.Reset()
-	s.body.Reset()
 	s.sent100 = false
 }
 
