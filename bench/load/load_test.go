@@ -144,33 +144,46 @@ func rawServer(t *testing.T, serve func(c net.Conn)) string {
 	return ln.Addr().String()
 }
 
+// readHeads reads request heads (without bodies) from c and calls fn with
+// the number of heads each read completed, until c fails or fn returns
+// false.
+func readHeads(c net.Conn, fn func(heads int) bool) {
+	buf := make([]byte, 4096)
+	pending := ""
+	for {
+		n, err := c.Read(buf)
+		if err != nil {
+			return
+		}
+		pending += string(buf[:n])
+		k := strings.Count(pending, "\r\n\r\n")
+		if k == 0 {
+			continue
+		}
+		pending = pending[strings.LastIndex(pending, "\r\n\r\n")+4:]
+		if !fn(k) {
+			return
+		}
+	}
+}
+
 // answering serves every request head it reads with answer, written in
 // pieces of at most piece bytes when piece > 0. Request bodies are not
 // supported.
 func answering(answer string, piece int) func(c net.Conn) {
 	return func(c net.Conn) {
-		buf := make([]byte, 4096)
-		pending := ""
-		for {
-			n, err := c.Read(buf)
-			if err != nil {
-				return
-			}
-			pending += string(buf[:n])
-			k := strings.Count(pending, "\r\n\r\n")
-			pending = pending[strings.LastIndex(pending, "\r\n\r\n")+4:]
+		readHeads(c, func(k int) bool {
 			out := strings.Repeat(answer, k)
 			for piece > 0 && len(out) > piece {
 				if _, err := c.Write([]byte(out[:piece])); err != nil {
-					return
+					return false
 				}
 				out = out[piece:]
 				time.Sleep(50 * time.Microsecond)
 			}
-			if _, err := c.Write([]byte(out)); err != nil {
-				return
-			}
-		}
+			_, err := c.Write([]byte(out))
+			return err == nil
+		})
 	}
 }
 

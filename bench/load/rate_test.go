@@ -16,25 +16,17 @@ func stalling(at int64, stall time.Duration) func(c net.Conn) {
 	var count atomic.Int64
 	answer := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 	return func(c net.Conn) {
-		buf := make([]byte, 4096)
-		pending := ""
-		for {
-			n, err := c.Read(buf)
-			if err != nil {
-				return
-			}
-			pending += string(buf[:n])
-			k := strings.Count(pending, "\r\n\r\n")
-			pending = pending[strings.LastIndex(pending, "\r\n\r\n")+4:]
+		readHeads(c, func(k int) bool {
 			for range k {
 				if count.Add(1) == at {
 					time.Sleep(stall)
 				}
 				if _, err := c.Write(answer); err != nil {
-					return
+					return false
 				}
 			}
-		}
+			return true
+		})
 	}
 }
 
@@ -120,19 +112,15 @@ func TestOpenLoopCount(t *testing.T) {
 // and the latency grows with the backlog.
 func TestOpenLoopNotReached(t *testing.T) {
 	slow := func(c net.Conn) {
-		buf := make([]byte, 4096)
-		for {
-			n, err := c.Read(buf)
-			if err != nil {
-				return
-			}
-			for range bytes.Count(buf[:n], []byte("\r\n\r\n")) {
+		readHeads(c, func(k int) bool {
+			for range k {
 				time.Sleep(5 * time.Millisecond) // 200 answers a second at most
 				if _, err := c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")); err != nil {
-					return
+					return false
 				}
 			}
-		}
+			return true
+		})
 	}
 	addr := rawServer(t, slow)
 	res, code := runLoad(t, "-c", "1", "-rate", "1000", "-d", "500ms", "http://"+addr+"/")
