@@ -62,7 +62,7 @@ func runLoops(cfg *config, sh *shared) ([]*meter, <-chan struct{}, error) {
 }
 
 func newLoop(cfg *config, sh *shared, base time.Time, first, conns int) (*loop, error) {
-	l := &loop{cfg: cfg, sh: sh, m: newMeter(), base: base, epfd: -1, wake: -1, first: first}
+	l := &loop{cfg: cfg, sh: sh, m: newMeter(cfg.rate > 0), base: base, epfd: -1, wake: -1, first: first}
 	var err error
 	if l.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
 		return nil, fmt.Errorf("epoll_create1: %w", err)

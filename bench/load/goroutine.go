@@ -18,7 +18,7 @@ func runGoroutines(cfg *config, sh *shared) ([]*meter, <-chan struct{}, error) {
 	ms := make([]*meter, cfg.conns)
 	var wg sync.WaitGroup
 	for i := range ms {
-		ms[i] = newMeter()
+		ms[i] = newMeter(false) // the open loop is the epoll engine's
 		w := &worker{cfg: cfg, sh: sh, m: ms[i]}
 		wg.Go(w.run)
 	}

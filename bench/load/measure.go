@@ -65,7 +65,16 @@ type meter struct {
 	issued    uint64       // with -rate: requests written
 }
 
-func newMeter() *meter { return &meter{win: newHist(), uwin: newHist()} }
+// newMeter returns a meter; open gives it the uncorrected window of the
+// open loop (a histogram is ~140 KB, and the goroutine engine has a meter
+// per connection).
+func newMeter(open bool) *meter {
+	m := &meter{win: newHist()}
+	if open {
+		m.uwin = newHist()
+	}
+	return m
+}
 
 func (m *meter) fail(kind int) {
 	m.errs[kind]++
@@ -103,9 +112,11 @@ func takeWindows(ms []*meter, total, utotal *hdrhistogram.Histogram) int64 {
 	for _, m := range ms {
 		m.mu.Lock()
 		h.Merge(m.win)
-		utotal.Merge(m.uwin)
 		m.win.Reset()
-		m.uwin.Reset()
+		if m.uwin != nil {
+			utotal.Merge(m.uwin)
+			m.uwin.Reset()
+		}
 		m.mu.Unlock()
 	}
 	total.Merge(h)

@@ -12,7 +12,7 @@ import (
 // maximum of the whole distribution, within the histogram's three
 // significant digits; out-of-range latencies are clamped, not lost.
 func TestPercentiles(t *testing.T) {
-	ms := []*meter{newMeter(), newMeter(), newMeter()}
+	ms := []*meter{newMeter(true), newMeter(true), newMeter(true)}
 	total, utotal := newHist(), newHist()
 	var all []int64
 	// 1..100,000 µs, spread over the meters and over two windows, some
@@ -53,7 +53,7 @@ func TestPercentiles(t *testing.T) {
 	}
 
 	// Clamping: below 1 µs counts as 1 µs, beyond the range as its top.
-	m := newMeter()
+	m := newMeter(true)
 	m.record(0, 1)
 	m.record(2*time.Hour, 1)
 	h := newHist()

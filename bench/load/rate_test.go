@@ -185,7 +185,7 @@ func TestRateReached(t *testing.T) {
 		{"-n, slow answers", 4, 4, 4000, 2000, 2000, 2000, 2000, 800 * time.Millisecond, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := newMeter()
+			m := newMeter(true)
 			m.scheduled, m.issued = tc.scheduled, tc.sent
 			m.requests.Store(tc.answered)
 			cfg := &config{conns: tc.conns, pipeline: tc.pipeline, rate: tc.rate, requests: tc.requests}

@@ -8,6 +8,7 @@ import (
 	"github.com/tokamak-io/tokamak/codec"
 	"github.com/tokamak-io/tokamak/codec/cocaine"
 	"github.com/tokamak-io/tokamak/codec/mpack"
+	"github.com/tokamak-io/tokamak/codec/msgpackrpc"
 )
 
 // The RPC protocols call one method with one parameter, the payload: -size
@@ -71,13 +72,11 @@ type mrpcProto struct {
 
 func newMsgpackRPC(method string, size, pipeline int, verify bool) *mrpcProto {
 	p := &mrpcProto{verify: verify, payload: payload(size), pipeline: pipeline}
-	req := mpack.AppendArrayHeader(nil, 4)
-	req = mpack.AppendUint(req, 0)
-	req = mpack.AppendUint(req, math.MaxUint16+1) // the uint32 form, patched per request
-	p.idOff = len(req) - 4
-	req = mpack.AppendStr(req, method)
-	req = mpack.AppendArrayHeader(req, 1)
-	p.req = mpack.AppendStrBytes(req, p.payload)
+	params := mpack.AppendStrBytes(mpack.AppendArrayHeader(nil, 1), p.payload)
+	// msgid MaxUint16+1 takes the uint32 form (0xce and 4 bytes, after the
+	// array header and the type): patched in place per request.
+	p.req = msgpackrpc.AppendRequest(nil, math.MaxUint16+1, method, params)
+	p.idOff = 3
 	return p
 }
 
@@ -113,7 +112,7 @@ func (c *mrpcConn) parse(b []byte, r *reply) (int, error) {
 		return 0, errMalformed
 	}
 	typ, p, err := mpack.ReadUint(p)
-	if err != nil || typ != 1 {
+	if err != nil || typ != msgpackrpc.TypeResponse {
 		return 0, errMalformed
 	}
 	id, p, err := mpack.ReadUint(p)
@@ -141,9 +140,9 @@ func (c *mrpcConn) parse(b []byte, r *reply) (int, error) {
 // choke, or an error [[category, code], message] at any point before the
 // choke. With -verify the chunk's data must be the params unchanged (a
 // stream echo: tokamak's echo over Cocaine) or the payload itself (a unary
-// echo's result); a choke with no chunk before it, a second chunk, a
-// message on a channel not in flight or of a type outside the graph is a
-// protocol error. Heartbeats from the server are read and ignored; a
+// echo's result), and a choke with no chunk before it is a protocol
+// error; so, verified or not, are a second chunk and a message on a
+// channel not in flight or of a type outside the graph. Heartbeats from the server are read and ignored; a
 // terminate is taken as the server closing.
 type cocaineProto struct {
 	verify   bool
@@ -188,7 +187,6 @@ type cocaineConn struct {
 	calls  []callState // as large as the engine's window, so never overwritten in flight
 	mask   uint64
 	walker mpack.Walker
-	msg    cocaine.Message
 }
 
 func (c *cocaineConn) requests(seq uint64, n int) []byte {
@@ -208,7 +206,8 @@ func (c *cocaineConn) parse(b []byte, r *reply) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	m := &c.msg
+	var msg cocaine.Message // views of b: not kept past this call
+	m := &msg
 	if cocaine.V12.Parse(b[:n], m) != nil {
 		return 0, errMalformed
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/tokamak-io/tokamak/codec"
 	"github.com/tokamak-io/tokamak/codec/cocaine"
 	"github.com/tokamak-io/tokamak/codec/mpack"
+	"github.com/tokamak-io/tokamak/codec/msgpackrpc"
 )
 
 // unhex reads hex bytes, spaces allowed.
@@ -389,13 +390,10 @@ func answerRPC(dst []byte, coc bool, cl call, result []byte, errMsg string) []by
 		dst = cocaine.V12.AppendChunk(dst, cl.id, result)
 		return cocaine.V12.AppendChoke(dst, cl.id)
 	}
-	dst = append(dst, 0x94, 0x01)
-	dst = mpack.AppendUint(dst, cl.id)
 	if errMsg != "" {
-		dst = mpack.AppendStr(dst, errMsg)
-		return mpack.AppendNil(dst)
+		return msgpackrpc.AppendError(dst, uint32(cl.id), errMsg)
 	}
-	return append(mpack.AppendNil(dst), result...)
+	return msgpackrpc.AppendResult(dst, uint32(cl.id), result)
 }
 
 // echo answers every call with its param, in order.
