@@ -78,9 +78,11 @@
 // target was not reached (fewer than 99% of the requests that came due
 // were written, or answered but for those of the last 50 ms, or with -n,
 // answers below 99% of the rate): then the server, or the tool, could not
-// keep up, and the corrected latency grows
-// with the backlog. With -n the schedule stops after that many requests, and the
-// run ends when they are answered.
+// keep up, and the corrected latency grows with the backlog. With -n the
+// schedule stops after that many requests, and the run ends when they are
+// answered, or when the only ones left belong to connections that failed
+// and wait to be dialled again: those are never written, and show as sent
+// below scheduled (and the rate not reached).
 //
 // # Engines
 //
