@@ -2,7 +2,7 @@
 // tokamak's server against its peers on this machine, per core, and
 // records the result in docs/benchmarks.md.
 //
-//	go run ./bench/compare                  # the full matrix, 3 repetitions of 5 s runs (about 8.5 minutes)
+//	go run ./bench/compare                  # the full matrix, 3 repetitions of 5 s runs (about 7.5 minutes)
 //	go run ./bench/compare -quick           # 1 repetition of 2 s runs (about 80 s)
 //	go run ./bench/compare -only c50,tokamak,nethttp -d 1s -reps 1 -out /tmp/b.md
 //	go run ./bench/compare -write=false -json runs.json -profile cpu.pprof
@@ -45,7 +45,7 @@
 // Each repetition runs every configuration against each contestant in
 // turn, in reverse order every other repetition (A B C D, D C B A, …: the
 // machine's speed drifts over minutes, and a fixed order would hand the
-// drift to one side of each ratio), each run against a fresh server on a
+// drift to one side of each ratio; an even -reps balances it), each run against a fresh server on a
 // fresh port of 127.0.0.1, started and then checked by a request, stopped
 // by PID with SIGTERM (SIGKILL after 10 s). With two CPUs or more and
 // taskset, the server is pinned to the first allowed CPU and the load tool to the
@@ -63,8 +63,8 @@
 // that could not be done (a server that did not start) is marked failed.
 //
 // The report gives medians over the repetitions with their min–max range,
-// the ratios tokamak/peer computed within each repetition (neighbours in
-// time) summarised by median and range, and each DESIGN.md §8 target as
+// the ratios tokamak/peer computed within each repetition (the two runs at
+// most three runs apart) summarised by median and range, and each DESIGN.md §8 target as
 // met, missed or unmeasured, with an SVG chart of the ratios against the
 // targets. It is printed, and written between the markers
 // <!-- bench/compare:begin --> and <!-- bench/compare:end --> of
@@ -522,9 +522,7 @@ func runOrder(who []string, rep int) []string {
 	if rep%2 == 1 {
 		return who
 	}
-	r := make([]string, len(who))
-	for i, w := range who {
-		r[len(who)-1-i] = w
-	}
+	r := slices.Clone(who)
+	slices.Reverse(r)
 	return r
 }

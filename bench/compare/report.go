@@ -112,7 +112,7 @@ func (r *report) markdown() string {
 	m := r.Machine
 	p("## Side-by-side results (`bench/compare`)\n\n")
 	p("Generated on %s by\n\n```sh\n%s\n```\n\n", m.Date.Format("2006-01-02 15:04 MST"), r.Command)
-	p("%d repetition(s) of %s per run, %s in all (build included); within every repetition the contestants of a configuration run one after another, in reverse order every other repetition (A B C D, D C B A, …), so that a drift of the machine's speed over minutes favours neither side of a ratio.\n\n",
+	p("%d repetition(s) of %s per run, %s in all (build included); within every repetition the contestants of a configuration run one after another, in reverse order every other repetition (A B C D, D C B A, …), so that over an even number of repetitions a drift of the machine's speed over minutes favours neither side of a ratio.\n\n",
 		r.Reps, r.Duration, (time.Duration(r.Elapsed) * time.Second).String())
 	mem := ""
 	if m.MemGiB > 0 {
@@ -132,7 +132,7 @@ func (r *report) markdown() string {
 		p(" Idle memory: `VmRSS` while the harness holds %s keep-alive connections that each sent one `GET /plaintext` and read the answer (read %v after the last answer), minus `VmRSS` before them, divided by the connections held.", fmtInt(float64(r.idleN)), idleSettle)
 	}
 	p("\n")
-	p("- Each cell: median over the repetitions (min–max). A run with errors is marked ⚠, counted in the tables and left out of the ratios. Ratios are taken within each repetition (the two runs are neighbours in time), then summarised by median and range.\n")
+	p("- Each cell: median over the repetitions (min–max). A run with errors is marked ⚠, counted in the tables and left out of the ratios. Ratios are taken within each repetition (the two runs are at most three runs apart), then summarised by median and range.\n")
 	if n, of := r.sharedRuns(); n > 0 {
 		p("- Note: in %d of %d runs the server's CPU was also busy with other work (its busy fraction in `/proc/stat` exceeded the server's own use by more than %.2f of a core; `cpu_busy` in -json): the machine was shared, expect noise.\n", n, of, sharedSlack)
 	}

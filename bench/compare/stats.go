@@ -119,7 +119,7 @@ func has(runs []Run, config, who string) bool {
 }
 
 // ratioSet is a figure of subject over the same figure of peer, taken per
-// repetition: the two runs of a repetition are neighbours in time.
+// repetition: the two runs of a repetition are at most three runs apart.
 type ratioSet struct {
 	Vals     []float64 // from clean pairs
 	Pairs    int       // repetitions in which both ran
