@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"context"
 	"log/slog"
 	"net"
 
@@ -35,10 +36,20 @@ type Session interface {
 	// because the next frame is incomplete should set f.Need.
 	Serve(in []byte, f *Flow) (consumed int)
 
-	// Timeout tells the session that the timeout of phase p expired. It may
-	// append a last reply to f.Out (an HTTP 408, say); the reactor then closes
-	// the connection once that reply has been sent.
-	Timeout(p Phase, f *Flow)
+	// Refuse tells the session that the reactor ends the conversation, for
+	// reason r, while the connection is in phase p: a timeout
+	// ([RefuseTimeout]) or the engine's input budget ([RefuseOverload]). It
+	// may append a last reply to f.Out (HTTP: 408 or 503; an RPC error for
+	// the call in progress, whose id it may read from in, the unconsumed
+	// input — a view valid during the call). The reactor drops that input
+	// after the call and serves none after it.
+	//
+	// After a timeout the reactor closes the connection once the reply has
+	// been sent. After an overload it does so when the session sets
+	// f.Close; a session that still waits for work it handed off may leave
+	// f.Close unset, set f.Busy, and close from the Post that delivers the
+	// last answer — work already accepted finishes.
+	Refuse(r Refusal, p Phase, in []byte, f *Flow)
 
 	// Close is called once, when the connection has closed, to release what
 	// the session holds. No method is called after it.
@@ -67,27 +78,59 @@ type Conn interface {
 }
 
 // Phase tells the reactor where a connection stands between two calls, and
-// so which timeout applies.
+// so which deadline applies.
+//
+// A frame or body in progress (PhaseHead, PhaseBody) has a deadline from
+// its first byte: it must complete within the phase's timeout, or have
+// received, by then and in every timeout-long window after, at least the
+// reactor's minimum rate (bytes a second) of progress. Progress is the
+// input that arrives, less what the session reports as control messages
+// ([Flow.Control]). The deadline starts afresh when the phase changes, and
+// when the session consumed input other than control messages while it
+// holds nothing ([Flow.Held]): the frame or request before has completed.
 type Phase uint8
 
 const (
-	// PhaseIdle: no partial frame is buffered. The keep-alive idle timeout
-	// runs from the moment the connection became idle.
+	// PhaseIdle: no partial frame is buffered and nothing is owed. The
+	// keep-alive idle timeout runs from the moment the connection became
+	// idle.
 	PhaseIdle Phase = iota
-	// PhaseHead: part of a frame header is buffered. The header timeout runs
-	// from the first byte of the frame and is not extended by more bytes.
+	// PhaseHead: part of a frame or request head is buffered. The header
+	// timeout runs from its first byte.
 	PhaseHead
-	// PhaseBody: the header is complete, the body is not. The body idle
-	// timeout runs from the last byte received.
+	// PhaseBody: the connection owes the rest of something begun — a
+	// request body, the params of a call, the messages of an open channel.
+	// The body timeout runs from the start of the phase.
 	PhaseBody
-	// PhaseWait: the session waits for work it handed off (see [Conn.Post]).
-	// No timeout runs and Serve is not called until a Post sets another
-	// phase; input that arrives meanwhile stays buffered, bounded by the
-	// reactor.
 	PhaseWait
 )
 
 var phaseNames = [...]string{"idle", "head", "body", "wait"}
+
+// Refusal is why the reactor ends a connection's conversation (see
+// [Session.Refuse]).
+type Refusal uint8
+
+const (
+	// RefuseTimeout: the deadline of the connection's phase passed — a
+	// frame, body or call that did not complete in time nor keep the
+	// minimum rate, or a keep-alive connection that stayed idle.
+	RefuseTimeout Refusal = iota
+	// RefuseOverload: the engine's budget for buffered input is spent and
+	// this connection's partial input grew. It is refused, not served
+	// later: the peer may try again (HTTP 503, an RPC "busy" error).
+	RefuseOverload
+)
+
+func (r Refusal) String() string {
+	switch r {
+	case RefuseTimeout:
+		return "timeout"
+	case RefuseOverload:
+		return "overload"
+	}
+	return "refusal(?)"
+}
 
 func (p Phase) String() string {
 	if int(p) < len(phaseNames) {
@@ -128,6 +171,19 @@ type Flow struct {
 	// timeout runs and a drain waits for it. The session clears it from the
 	// Post that delivers the last pending answer.
 	Busy bool
+	// Held is set by the session to the bytes of the peer's input it keeps
+	// between calls, beyond the unconsumed input the reactor keeps (the
+	// params of a call waiting for the end of its stream, say). The reactor
+	// counts both against the engine's input budget. Each call starts with
+	// the value the last one left, so a session that holds nothing need
+	// never set it.
+	Held int
+	// Control is set by the session to the bytes of the input it consumed
+	// in this call that were control messages (heartbeats): they keep the
+	// connection alive but are no progress of the body or call the
+	// connection owes, so they count neither toward its minimum rate nor
+	// as the start of a new frame.
+	Control int
 	// Requests, Errors and Panics count what the call did: frames served,
 	// protocol errors answered (malformed input, limits, timeouts) and
 	// handler panics recovered. The reactor adds them to the loop's counters.
@@ -167,10 +223,16 @@ type Listener struct {
 type Pool interface {
 	// Go runs fn on a worker goroutine and reports true, or reports false
 	// at once, without running fn, when every worker is busy and the queue
-	// is full, or when the engine has stopped. It may be called from any
-	// goroutine. fn hands its result back with [Conn.Post]; it should
-	// recover its own panics (the pool recovers and logs the rest).
-	Go(fn func()) bool
+	// is full, when the engine's input budget cannot take size more bytes,
+	// or when the engine has stopped. It may be called from any goroutine.
+	//
+	// size is what the work holds (its copy of the request or call): it
+	// counts against the input budget until fn returns. ctx is the context
+	// of the connection the work is for ([handlers.Conn.Context]): when it
+	// is done before a worker takes fn — the client left — fn is dropped,
+	// unrun. fn hands its result back with [Conn.Post]; it should recover
+	// its own panics (the pool recovers and logs the rest).
+	Go(ctx context.Context, size int, fn func()) bool
 }
 
 // Limits bound the input of one connection. A zero field takes the default

@@ -49,6 +49,7 @@ func (*loopConn) Loop() int                      { return 0 }
 func (*loopConn) Value() any                     { return nil }
 func (*loopConn) SetValue(any)                   {}
 func (*loopConn) EngineContext() context.Context { return context.Background() }
+func (*loopConn) Context() context.Context       { return context.Background() }
 func (c *loopConn) close()                       { c.mu.Lock(); c.closed = true; c.mu.Unlock() }
 
 func appendLine(s string) func([]byte) []byte {

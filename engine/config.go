@@ -16,15 +16,34 @@ type Config struct {
 	Loops int
 	// MaxConns caps open connections; default and upper bound: the
 	// descriptor limit (raised to its hard limit at start) less a reserve.
-	// Connections past the cap are closed as soon as they are accepted.
+	// Connections past the cap are reset as soon as they are accepted. Each
+	// listener has a share of it (see [Engine.Listen]: max_conns and
+	// reserve), so that a flood on one protocol cannot take every slot.
 	MaxConns int
 
-	// HeaderTimeout bounds the time from a request's first byte to the end
-	// of its head (slow-header clients get 408); default 10 s.
+	// HeaderTimeout bounds the time from a request's (or msgpack frame's)
+	// first byte to the end of its head, unless it keeps MinRate
+	// (slow-header clients get 408); default 10 s.
 	HeaderTimeout time.Duration
-	// BodyTimeout bounds the silence while a request body arrives; default
-	// 30 s.
+	// BodyTimeout bounds the time from the start of a request body, or of
+	// the params of a call, or a channel's silence, to its end, unless it
+	// keeps MinRate; default 30 s.
 	BodyTimeout time.Duration
+	// MinRate, in bytes a second, lets a head or body that keeps it run
+	// past its timeout: by the timeout, and over every timeout-long window
+	// after, it must have received MinRate bytes a second, else 408 (or
+	// the RPC error). Heartbeats are not progress. Default 500 (Apache's
+	// mod_reqtimeout); negative: any progress in a window will do.
+	MinRate int
+	// InputBudget caps the peer input held across the process (partial
+	// frames and bodies, the params of calls not yet complete, the copies
+	// handed to the offload pool). Past it, a connection whose partial input
+	// grows is refused with its protocol's error — HTTP 503 with
+	// Retry-After, an RPC "busy" error — and closed, and blocking calls are
+	// answered busy. Default: one eighth of the memory the process may use
+	// (GOMEMLIMIT, the cgroup's limit or physical memory, the smallest; see
+	// reactor.MemoryLimit).
+	InputBudget int64
 	// IdleTimeout bounds the silence of a keep-alive connection between
 	// requests; default 60 s.
 	IdleTimeout time.Duration
@@ -51,11 +70,20 @@ type Config struct {
 	Limits codec.Limits
 
 	// OffloadWorkers is the number of goroutines that run blocking handlers
-	// (handlers.Blocking, handlers.BlockingMethod); default 64.
-	// OffloadQueue is how many blocking calls may wait for a worker; default
-	// 1024. Past both, a blocking call is answered at once with HTTP 503 or
-	// the RPC error "busy" (handlers.CodeBusy).
+	// (handlers.Blocking, handlers.BlockingMethod); default 4 per event
+	// loop — enough to keep the cores busy with handlers that block on
+	// I/O, few enough that CPU-heavy ones cannot crowd out the loops.
+	// OffloadQueue is how many blocking calls may wait for a worker;
+	// default 1024. Past both, or past the input budget (the copies a call
+	// holds count against it), a blocking call is answered at once with
+	// HTTP 503 or the RPC error "busy" (handlers.CodeBusy). A call whose
+	// client left while it waited is dropped unrun, and a running one sees
+	// its connection's context (handlers.Conn.Context) cancelled.
 	OffloadWorkers, OffloadQueue int
+
+	// DisableReclaim keeps the engine from handing memory back to the
+	// operating system after a storm (see reactor.Config.DisableReclaim).
+	DisableReclaim bool
 
 	// ConnState, when set, is called on a connection's event loop when it
 	// opens and when it closes; it must not block. The Conn it gets is the

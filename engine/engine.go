@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,17 +27,19 @@ import (
 // Register handlers and listeners before Run; the registry is read-only
 // once Run starts. Shutdown and Stats may be called from any goroutine.
 type Engine struct {
-	cfg    Config
-	log    *slog.Logger
-	reg    *handlers.Registry
-	srv    *reactor.Server
-	pool   atomic.Pointer[offload.Pool] // while Run runs
-	loops  int
-	mu     sync.Mutex
-	codecs map[string]codec.Codec
-	addrs  []net.Addr
-	lns    []codec.Listener
-	ran    bool
+	cfg  Config
+	log  *slog.Logger
+	reg  *handlers.Registry
+	srv  *reactor.Server
+	pool atomic.Pointer[offload.Pool] // while Run runs
+	// dropped counts what earlier pools dropped (one pool per Run).
+	dropped atomic.Uint64
+	loops   int
+	mu      sync.Mutex
+	codecs  map[string]codec.Codec
+	addrs   []net.Addr
+	lns     []codec.Listener
+	ran     bool
 }
 
 var maxprocsOnce sync.Once
@@ -50,9 +53,6 @@ func New(cfg Config) *Engine {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
 	cfg.Limits = cfg.Limits.WithDefaults()
-	if cfg.OffloadWorkers <= 0 {
-		cfg.OffloadWorkers = 64
-	}
 	if cfg.OffloadQueue <= 0 {
 		cfg.OffloadQueue = 1024
 	}
@@ -60,6 +60,9 @@ func New(cfg Config) *Engine {
 	if loops <= 0 {
 		maxprocsOnce.Do(func() { _, _ = maxprocs.Set(maxprocs.Logger(func(string, ...any) {})) })
 		loops = runtime.GOMAXPROCS(0)
+	}
+	if cfg.OffloadWorkers <= 0 {
+		cfg.OffloadWorkers = OffloadWorkersPerLoop * loops
 	}
 	e := &Engine{
 		cfg:    cfg,
@@ -73,6 +76,9 @@ func New(cfg Config) *Engine {
 		MaxConns:         cfg.MaxConns,
 		HeaderTimeout:    cfg.HeaderTimeout,
 		BodyTimeout:      cfg.BodyTimeout,
+		MinRate:          cfg.MinRate,
+		InputBudget:      cfg.InputBudget,
+		DisableReclaim:   cfg.DisableReclaim,
 		IdleTimeout:      cfg.IdleTimeout,
 		CloseTimeout:     cfg.CloseTimeout,
 		Linger:           cfg.Linger,
@@ -122,6 +128,12 @@ func (e *Engine) Loops() int { return e.loops }
 // 0 is resolved to a free port here. The codec must be registered, which a
 // blank import of its package does (import _
 // "github.com/tokamak-io/tokamak/codec/http1").
+//
+// The query sets the listener's share of the connection slots
+// (reactor.Listener): max_conns caps its connections (default: the
+// engine's cap), reserve keeps that many slots for it alone (default, with
+// several listeners, cap / (4 × listeners); 0: none). For instance
+// "cocaine://:10054?max_conns=5000&reserve=100".
 func (e *Engine) Listen(rawURL string) (net.Addr, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -129,6 +141,10 @@ func (e *Engine) Listen(rawURL string) (net.Addr, error) {
 	}
 	if u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") {
 		return nil, fmt.Errorf("engine: listen %q: want scheme://host:port", rawURL)
+	}
+	share, err := listenShare(u.Query())
+	if err != nil {
+		return nil, fmt.Errorf("engine: listen %q: %w", rawURL, err)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -147,7 +163,7 @@ func (e *Engine) Listen(rawURL string) (net.Addr, error) {
 		}
 		e.codecs[u.Scheme] = cd
 	}
-	addr, err := e.srv.Listen(reactor.Listener{Addr: u.Host, Codec: cd})
+	addr, err := e.srv.Listen(reactor.Listener{Addr: u.Host, Codec: cd, MaxConns: share.MaxConns, Reserve: share.Reserve})
 	if err != nil {
 		return nil, fmt.Errorf("engine: listen %q: %w", rawURL, err)
 	}
@@ -180,11 +196,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.ran = true
 	e.mu.Unlock()
 	e.reg.Freeze()
-	pool := offload.New(e.cfg.OffloadWorkers, e.cfg.OffloadQueue, e.log)
+	pool := offload.New(e.cfg.OffloadWorkers, e.cfg.OffloadQueue, e.srv.Budget(), e.log)
 	e.pool.Store(pool)
 	defer func() {
 		e.pool.Store(nil)
 		pool.Stop() // handlers still running finish in the background
+		e.dropped.Add(pool.Dropped())
 	}()
 
 	errc := make(chan error, 1)
@@ -217,8 +234,23 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	return e.srv.Shutdown(ctx)
 }
 
-// Stats returns a snapshot of the per-loop counters.
-func (e *Engine) Stats() handlers.Stats { return e.srv.Stats() }
+// Stats returns a snapshot of the per-loop and per-listener counters, the
+// input budget and the offload pool's part of it.
+func (e *Engine) Stats() handlers.Stats {
+	st := e.srv.Stats()
+	st.OffloadDropped = e.dropped.Load()
+	if p := e.pool.Load(); p != nil {
+		st.OffloadDropped += p.Dropped()
+	}
+	return st
+}
+
+// InputBudget returns the input budget in force, in bytes.
+func (e *Engine) InputBudget() int64 { return e.srv.InputBudget() }
+
+// OffloadWorkersPerLoop is the default number of offload workers per event
+// loop (Config.OffloadWorkers).
+const OffloadWorkersPerLoop = 4
 
 // MaxConns returns the connection cap in force once Run has started.
 func (e *Engine) MaxConns() int { return e.srv.MaxConns() }
@@ -227,9 +259,9 @@ func (e *Engine) MaxConns() int { return e.srv.MaxConns() }
 // while Run runs.
 type enginePool struct{ e *Engine }
 
-func (p enginePool) Go(fn func()) bool {
+func (p enginePool) Go(ctx context.Context, size int, fn func()) bool {
 	pool := p.e.pool.Load()
-	return pool != nil && pool.Go(fn)
+	return pool != nil && pool.Go(ctx, size, fn)
 }
 
 // maxInboundWait lets one whole request of the largest size the limits
@@ -245,4 +277,31 @@ func (e *Engine) listeners() []codec.Listener {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]codec.Listener(nil), e.lns...)
+}
+
+// listenShare reads a listener's share of the connection slots from the
+// query of its URL.
+func listenShare(q url.Values) (reactor.Listener, error) {
+	var l reactor.Listener
+	for k, vs := range q {
+		if len(vs) != 1 {
+			return l, fmt.Errorf("%s given %d times", k, len(vs))
+		}
+		n, err := strconv.Atoi(vs[0])
+		if err != nil || n < 0 {
+			return l, fmt.Errorf("%s=%q: want a number of connections", k, vs[0])
+		}
+		switch k {
+		case "max_conns":
+			l.MaxConns = n
+		case "reserve":
+			l.Reserve = n
+			if n == 0 {
+				l.Reserve = -1 // none, as asked; 0 would mean the default
+			}
+		default:
+			return l, fmt.Errorf("unknown option %q (want max_conns, reserve)", k)
+		}
+	}
+	return l, nil
 }

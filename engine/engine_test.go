@@ -547,7 +547,10 @@ func heapPeak() (stop func() int64) {
 	}
 }
 
-func TestBodyIdleTimeout(t *testing.T) {
+// TestBodyDeadline: a body must complete within the body timeout, or have
+// kept the minimum rate (500 bytes a second by default) over it and over
+// every window of that length after.
+func TestBodyDeadline(t *testing.T) {
 	const bodyTimeout = 500 * time.Millisecond
 	_, addr := start(t, engine.Config{Loops: 1, BodyTimeout: bodyTimeout}, nil)
 
@@ -567,21 +570,49 @@ func TestBodyIdleTimeout(t *testing.T) {
 			t.Errorf("408 after %v, want about %v", took, bodyTimeout)
 		}
 	})
-	t.Run("slow but steady body is served", func(t *testing.T) {
+	t.Run("a trickle below the minimum rate gets 408", func(t *testing.T) {
+		// A byte every third of the timeout: never silent for a whole
+		// timeout, which was all the old idle timeout asked, but 6 bytes a
+		// second, far below 500.
 		c := dial(t, addr)
-		io.WriteString(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n")
-		// Each byte comes before the idle timeout; the whole body takes
-		// longer than it.
-		for _, b := range []byte("steady") {
-			time.Sleep(bodyTimeout / 3)
-			c.Write([]byte{b})
+		io.WriteString(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+		t0 := time.Now()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for range 20 {
+				time.Sleep(bodyTimeout / 3)
+				if _, err := c.Write([]byte{'x'}); err != nil {
+					return
+				}
+			}
+		}()
+		b, err := readAll(t, c, 5*time.Second)
+		took := time.Since(t0)
+		<-done
+		if err != nil || !bytes.HasPrefix(b, []byte("HTTP/1.1 408 ")) {
+			t.Fatalf("got %q, %v; want a 408", b, err)
+		}
+		if took > bodyTimeout+time.Second {
+			t.Errorf("408 after %v, want about %v", took, bodyTimeout)
+		}
+	})
+	t.Run("a body at the minimum rate is served past the timeout", func(t *testing.T) {
+		// 100 bytes every tenth of the timeout: 2000 bytes a second, over
+		// three timeouts.
+		const pieces = 30
+		c := dial(t, addr)
+		fmt.Fprintf(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", pieces*100)
+		for range pieces {
+			time.Sleep(bodyTimeout / 10)
+			c.Write(bytes.Repeat([]byte{'s'}, 100))
 		}
 		c.SetReadDeadline(time.Now().Add(3 * time.Second))
 		res, err := http.ReadResponse(bufio.NewReader(c), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := body(res); res.StatusCode != 200 || !strings.Contains(got, `"body":"c3RlYWR5"`) {
+		if got := body(res); res.StatusCode != 200 || !strings.Contains(got, `"body":"c3Nz`) {
 			t.Fatalf("got %d %q", res.StatusCode, got)
 		}
 	})

@@ -15,12 +15,35 @@ type LoopStats struct {
 	Requests    uint64 // requests and frames served
 	Errors      uint64 // protocol errors answered (malformed input, limits, timeouts)
 	Panics      uint64 // handler panics recovered
+	InputHeld   int64  // bytes of peer input held now (partial frames, bodies, calls' params)
+	Overloaded  uint64 // connections refused because the input budget was spent
+	TimedOut    uint64 // connections ended by a deadline (idle, head, body, minimum rate)
+	Resets      uint64 // connections dropped with a reset (stopped reading, flooding, stuck)
 }
 
 // Stats is a snapshot of the engine's counters, as GET /stats reports them.
 type Stats struct {
 	Draining bool // the engine is shutting down gracefully
 	Loops    []LoopStats
+	// InputBudget is the engine's budget for buffered input, in bytes:
+	// the loops' input (LoopStats.InputHeld) and OffloadHeld count
+	// against it.
+	InputBudget int64
+	// OffloadHeld is the bytes of the copies handed to the offload pool,
+	// queued or running.
+	OffloadHeld int64
+	// OffloadDropped counts blocking calls dropped unrun because their
+	// client left while they waited for a worker.
+	OffloadDropped uint64
+	// Listeners has one entry per listener, in the order they were added.
+	Listeners []ListenerStats
+}
+
+// ListenerStats counts the connections of one listener.
+type ListenerStats struct {
+	Addr        string // the bound address
+	Connections int64  // open now
+	Refused     uint64 // reset at accept: at the listener's share or the engine's cap
 }
 
 // Total returns the sum of every loop's counters; its Loop field is -1.
@@ -33,6 +56,10 @@ func (s Stats) Total() LoopStats {
 		t.Requests += l.Requests
 		t.Errors += l.Errors
 		t.Panics += l.Panics
+		t.InputHeld += l.InputHeld
+		t.Overloaded += l.Overloaded
+		t.TimedOut += l.TimedOut
+		t.Resets += l.Resets
 	}
 	return t
 }
@@ -63,10 +90,14 @@ func (s Stats) Total() LoopStats {
 // character of the same value (the Latin-1 reading of obs-text, RFC 9110
 // §5.5), so a client can tell which byte was sent.
 //
-// /stats reports the totals over all loops, then each loop:
+// /stats reports the totals over all loops, the input budget and the
+// offload pool's part of it, then each loop and each listener:
 //
 //	{"draining":false,"connections":N,"accepted":N,"refused":N,"requests":N,
-//	 "errors":N,"panics":N,"loops":[{"loop":0,"connections":N,...},...]}
+//	 "errors":N,"panics":N,"input_held":N,"overloaded":N,"timed_out":N,
+//	 "resets":N,"input_budget":N,"offload_held":N,"offload_dropped":N,
+//	 "loops":[{"loop":0,"connections":N,...},...],
+//	 "listeners":[{"addr":"127.0.0.1:8080","connections":N,"refused":N},...]}
 //
 // stats is called on the event loop for each request to /stats and
 // /healthz, so it must be cheap and must not block. It may be nil: /stats
@@ -173,6 +204,12 @@ func appendStats(dst []byte, s Stats) []byte {
 	dst = append(dst, `{"draining":`...)
 	dst = strconv.AppendBool(dst, s.Draining)
 	dst = appendCounters(dst, &t)
+	dst = append(dst, `,"input_budget":`...)
+	dst = strconv.AppendInt(dst, s.InputBudget, 10)
+	dst = append(dst, `,"offload_held":`...)
+	dst = strconv.AppendInt(dst, s.OffloadHeld, 10)
+	dst = append(dst, `,"offload_dropped":`...)
+	dst = strconv.AppendUint(dst, s.OffloadDropped, 10)
 	dst = append(dst, `,"loops":[`...)
 	for i := range s.Loops {
 		if i > 0 {
@@ -181,6 +218,19 @@ func appendStats(dst []byte, s Stats) []byte {
 		dst = append(dst, `{"loop":`...)
 		dst = strconv.AppendInt(dst, int64(s.Loops[i].Loop), 10)
 		dst = appendCounters(dst, &s.Loops[i])
+		dst = append(dst, '}')
+	}
+	dst = append(dst, `],"listeners":[`...)
+	for i, l := range s.Listeners {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"addr":`...)
+		dst = AppendJSONString(dst, []byte(l.Addr))
+		dst = append(dst, `,"connections":`...)
+		dst = strconv.AppendInt(dst, l.Connections, 10)
+		dst = append(dst, `,"refused":`...)
+		dst = strconv.AppendUint(dst, l.Refused, 10)
 		dst = append(dst, '}')
 	}
 	return append(dst, "]}"...)
@@ -201,5 +251,13 @@ func appendCounters(dst []byte, l *LoopStats) []byte {
 	dst = strconv.AppendUint(dst, l.Errors, 10)
 	dst = append(dst, `,"panics":`...)
 	dst = strconv.AppendUint(dst, l.Panics, 10)
+	dst = append(dst, `,"input_held":`...)
+	dst = strconv.AppendInt(dst, l.InputHeld, 10)
+	dst = append(dst, `,"overloaded":`...)
+	dst = strconv.AppendUint(dst, l.Overloaded, 10)
+	dst = append(dst, `,"timed_out":`...)
+	dst = strconv.AppendUint(dst, l.TimedOut, 10)
+	dst = append(dst, `,"resets":`...)
+	dst = strconv.AppendUint(dst, l.Resets, 10)
 	return dst
 }

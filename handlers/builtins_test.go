@@ -24,9 +24,12 @@ func TestBuiltins(t *testing.T) {
 	)
 	stats := func() Stats {
 		return Stats{Loops: []LoopStats{
-			{Loop: 0, Connections: 3, Accepted: 10, Refused: 1, Requests: 100, Errors: 2, Panics: 1},
-			{Loop: 1, Connections: 4, Accepted: 20, Refused: 0, Requests: 200, Errors: 0, Panics: 0},
-		}}
+			{Loop: 0, Connections: 3, Accepted: 10, Refused: 1, Requests: 100, Errors: 2, Panics: 1,
+				InputHeld: 4096, Overloaded: 1, TimedOut: 2, Resets: 3},
+			{Loop: 1, Connections: 4, Accepted: 20, Refused: 0, Requests: 200, Errors: 0, Panics: 0,
+				InputHeld: 10},
+		}, InputBudget: 1 << 30, OffloadHeld: 5, OffloadDropped: 6,
+			Listeners: []ListenerStats{{Addr: "127.0.0.1:8080", Connections: 7, Refused: 1}}}
 	}
 	draining := func() Stats { return Stats{Draining: true} }
 	tests := []struct {
@@ -60,13 +63,19 @@ func TestBuiltins(t *testing.T) {
 		{name: "healthz engine cancelled", req: onConn(newRequest("GET", "/healthz"), true), status: 503, header: plain, body: "draining\n"},
 		{name: "healthz engine running", req: onConn(newRequest("GET", "/healthz"), false), status: 200, header: plain, body: "ok\n"},
 		{name: "stats nil", req: newRequest("GET", "/stats"), status: 200, header: js,
-			body: `{"draining":false,"connections":0,"accepted":0,"refused":0,"requests":0,"errors":0,"panics":0,"loops":[]}`},
+			body: `{"draining":false,"connections":0,"accepted":0,"refused":0,"requests":0,"errors":0,"panics":0,` +
+				`"input_held":0,"overloaded":0,"timed_out":0,"resets":0,"input_budget":0,"offload_held":0,"offload_dropped":0,` +
+				`"loops":[],"listeners":[]}`},
 		{name: "stats", stats: stats, req: newRequest("GET", "/stats"), status: 200, header: js,
-			body: `{"draining":false,"connections":7,"accepted":30,"refused":1,"requests":300,"errors":2,"panics":1,"loops":[` +
-				`{"loop":0,"connections":3,"accepted":10,"refused":1,"requests":100,"errors":2,"panics":1},` +
-				`{"loop":1,"connections":4,"accepted":20,"refused":0,"requests":200,"errors":0,"panics":0}]}`},
+			body: `{"draining":false,"connections":7,"accepted":30,"refused":1,"requests":300,"errors":2,"panics":1,` +
+				`"input_held":4106,"overloaded":1,"timed_out":2,"resets":3,"input_budget":1073741824,"offload_held":5,"offload_dropped":6,"loops":[` +
+				`{"loop":0,"connections":3,"accepted":10,"refused":1,"requests":100,"errors":2,"panics":1,"input_held":4096,"overloaded":1,"timed_out":2,"resets":3},` +
+				`{"loop":1,"connections":4,"accepted":20,"refused":0,"requests":200,"errors":0,"panics":0,"input_held":10,"overloaded":0,"timed_out":0,"resets":0}],` +
+				`"listeners":[{"addr":"127.0.0.1:8080","connections":7,"refused":1}]}`},
 		{name: "stats draining", stats: draining, req: newRequest("GET", "/stats"), status: 200, header: js,
-			body: `{"draining":true,"connections":0,"accepted":0,"refused":0,"requests":0,"errors":0,"panics":0,"loops":[]}`},
+			body: `{"draining":true,"connections":0,"accepted":0,"refused":0,"requests":0,"errors":0,"panics":0,` +
+				`"input_held":0,"overloaded":0,"timed_out":0,"resets":0,"input_budget":0,"offload_held":0,"offload_dropped":0,` +
+				`"loops":[],"listeners":[]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,6 +229,7 @@ func (c *fakeConn) Loop() int                      { return 0 }
 func (c *fakeConn) Value() any                     { return c.v }
 func (c *fakeConn) SetValue(v any)                 { c.v = v }
 func (c *fakeConn) EngineContext() context.Context { return c.ctx }
+func (c *fakeConn) Context() context.Context       { return c.ctx }
 
 var _ Conn = (*fakeConn)(nil)
 

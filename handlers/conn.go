@@ -24,6 +24,11 @@ type Conn interface {
 	// EngineContext is the engine-wide context: it is cancelled when the
 	// engine starts shutting down.
 	EngineContext() context.Context
+	// Context is the connection's context: it is cancelled when the
+	// connection closes. Work done for the connection off its loop (a
+	// blocking handler) watches it to stop once the client has left; the
+	// engine's offload pool drops queued work whose context is done.
+	Context() context.Context
 }
 
 // ConnState is a change in a connection's life, reported to an observer

@@ -52,5 +52,5 @@ func ExampleRegisterBuiltins() {
 	}
 	// Output:
 	// 200 {"message":"Hello, World!"}
-	// 200 {"draining":false,"connections":1,"accepted":1,"refused":0,"requests":2,"errors":0,"panics":0,"loops":[{"loop":0,"connections":1,"accepted":1,"refused":0,"requests":2,"errors":0,"panics":0}]}
+	// 200 {"draining":false,"connections":1,"accepted":1,"refused":0,"requests":2,"errors":0,"panics":0,"input_held":0,"overloaded":0,"timed_out":0,"resets":0,"input_budget":0,"offload_held":0,"offload_dropped":0,"loops":[{"loop":0,"connections":1,"accepted":1,"refused":0,"requests":2,"errors":0,"panics":0,"input_held":0,"overloaded":0,"timed_out":0,"resets":0}],"listeners":[]}
 }

@@ -126,10 +126,10 @@ var lower = func() (t [256]byte) {
 	return t
 }()
 
-// Clone returns a deep copy of r whose views point into one buffer of its
-// own, so that it stays valid after the handler call (codecs use it to hand
-// a request to the offload pool). Conn is kept as is.
-func (r *Request) Clone() *Request {
+// Size returns the bytes of r's views — the method, target, header and
+// trailer fields, params and body — which is what [Request.Clone] copies
+// (and what an offloaded request holds against the engine's input budget).
+func (r *Request) Size() int {
 	n := len(r.Method) + len(r.Target) + len(r.Path) + len(r.Query) + len(r.Proto) +
 		len(r.Host) + len(r.Body)
 	for _, h := range r.Headers {
@@ -141,7 +141,14 @@ func (r *Request) Clone() *Request {
 	for i := 0; i < r.nparams; i++ {
 		n += len(r.params[i].value)
 	}
-	buf := make([]byte, 0, n)
+	return n
+}
+
+// Clone returns a deep copy of r whose views point into one buffer of its
+// own, so that it stays valid after the handler call (codecs use it to hand
+// a request to the offload pool). Conn is kept as is.
+func (r *Request) Clone() *Request {
+	buf := make([]byte, 0, r.Size())
 	cp := func(b []byte) []byte {
 		if b == nil {
 			return nil

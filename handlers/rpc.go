@@ -62,13 +62,15 @@ type Reply struct {
 
 // Error codes that the codecs themselves answer with; a method may use them
 // too, and any other positive code of its own. Over HTTP, CodeUnknownMethod
-// is answered 404, CodeBadParams 400, CodeBusy 503 and every other code 500.
+// is answered 404, CodeBadParams 400, CodeBusy 503, CodeTimeout 408 and
+// every other code 500.
 const (
 	CodeUnknownMethod = 1 // no method or stream of that name
 	CodeBadParams     = 2 // the params are not a msgpack array, or not what the method takes
-	CodeBusy          = 3 // the offload pool is full; try again later
+	CodeBusy          = 3 // the offload pool is full, or the server holds too much input; try again later
 	CodeInternal      = 4 // the method panicked or its result is not one msgpack value
 	CodeProtocol      = 5 // the peer broke the protocol on this call (Cocaine: a message out of place)
+	CodeTimeout       = 6 // the call's params did not arrive in time, nor at the minimum rate
 )
 
 // Result returns the result encoded so far, empty when none was set. It is

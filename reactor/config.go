@@ -19,12 +19,32 @@ type Config struct {
 	// connection accepted at the cap is closed at once.
 	MaxConns int
 
-	// HeaderTimeout bounds the time from the first byte of a request head to
-	// its end; default 10 s.
+	// HeaderTimeout bounds the time from the first byte of a request head
+	// or frame to its end, unless it keeps MinRate; default 10 s.
 	HeaderTimeout time.Duration
-	// BodyTimeout bounds the silence between two reads of a request body;
-	// default 30 s.
+	// BodyTimeout bounds the time from the start of a request body, or of
+	// anything else the peer owes (the params of a call, the messages of
+	// an open channel), to its end, unless it keeps MinRate; default 30 s.
 	BodyTimeout time.Duration
+	// MinRate is the progress, in bytes a second, that lets a head or body
+	// run past its timeout: one that has not completed when its timeout
+	// passes must have received at least MinRate bytes a second since its
+	// first byte, and again over every timeout-long window after, or it is
+	// refused as timed out (HTTP 408). Control messages, such as Cocaine
+	// heartbeats, are not progress (codec.Flow.Control). Default 500, the
+	// default of Apache's mod_reqtimeout: below any real link, far above a
+	// client that trickles to hold memory. Negative: any progress in a
+	// window will do.
+	MinRate int
+	// InputBudget caps the peer input held across the process: partial
+	// frames and bodies, what sessions hold for calls not yet complete,
+	// and the copies handed to the offload pool. Past it, a connection whose
+	// partial input grows beyond its floor (a share of the budget between
+	// 4 KiB and 64 KiB) is refused with its protocol's error
+	// (codec.RefuseOverload: HTTP 503, an RPC error) and closed; work
+	// already accepted finishes. Default: DefaultInputBudget(MemoryLimit()),
+	// one eighth of the memory the process may use.
+	InputBudget int64
 	// IdleTimeout bounds the silence of a keep-alive connection between
 	// requests; default 60 s.
 	IdleTimeout time.Duration
@@ -53,6 +73,14 @@ type Config struct {
 	// largest size its limits allow can wait.
 	MaxInboundWait int
 
+	// DisableReclaim keeps the reactor from handing memory back to the
+	// operating system after a storm. By default, once the input held or
+	// the open connections have fallen to half their peak (by at least
+	// 32 MiB or 1024 connections), it runs the garbage collector twice —
+	// pooled buffers survive one collection — and returns the freed memory
+	// (debug.FreeOSMemory), at most once every 10 s.
+	DisableReclaim bool
+
 	// ConnState, when set, is called on the connection's loop when a
 	// connection opens (after its session is made) and when it closes. It
 	// must not block. A panic in it is recovered and logged.
@@ -62,6 +90,9 @@ type Config struct {
 	// slog.Default().
 	Logger *slog.Logger
 }
+
+// DefaultMinRate is the default of [Config.MinRate], in bytes a second.
+const DefaultMinRate = 500
 
 // maxTimeout bounds every timeout.
 const maxTimeout = 365 * 24 * time.Hour
@@ -84,6 +115,12 @@ func (c Config) withDefaults() Config {
 	def(&c.CloseTimeout, 10*time.Second)
 	def(&c.Linger, 2*time.Second)
 	def(&c.Tick, 100*time.Millisecond)
+	if c.MinRate == 0 {
+		c.MinRate = DefaultMinRate
+	}
+	if c.InputBudget <= 0 {
+		c.InputBudget = DefaultInputBudget(MemoryLimit())
+	}
 	if c.HighWater <= 0 {
 		c.HighWater = 256 << 10
 	}

@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"context"
+	"math"
 	"net"
 	"runtime/debug"
 	"sync/atomic"
@@ -36,10 +37,12 @@ type conn struct {
 
 	state     uint8
 	phase     codec.Phase
-	paused    bool // output above the high-water mark: input waits
-	watched   bool // in l.watch
-	announced bool // ConnState was told StateOpen
-	busy      bool // the session has handed-off work pending (codec.Flow.Busy)
+	ln        uint8 // index of the listener in srv.lns
+	paused    bool  // output above the high-water mark: input waits
+	watched   bool  // in l.watch
+	announced bool  // ConnState was told StateOpen
+	busy      bool  // the session has handed-off work pending (codec.Flow.Busy)
+	refused   bool  // the session was refused for overload: input is dropped
 	closed    atomic.Bool
 
 	// carry holds input the session left unconsumed, when there is any.
@@ -49,10 +52,17 @@ type conn struct {
 	// one copy of each byte.
 	carry *bytebufferpool.ByteBuffer
 
-	need      int   // bytes of input the session needs before it can progress
-	headStart int64 // when the current PhaseHead began
+	need    int32 // bytes of input the session needs before it can progress
+	outMark int32 // output buffered at the last progress check (paused, flushing)
+	// held is what the connection counts in its loop's input: the
+	// unconsumed input plus sessHeld (codec.Flow.Held), as of the last
+	// account.
+	held, sessHeld int32
+	// The rate window of a frame or body in progress (PhaseHead,
+	// PhaseBody): when it began, and the bytes of progress since.
+	winBytes  int64
+	winStart  int64
 	idleSince int64 // when the connection last became idle
-	outMark   int   // output buffered at the last progress check (paused, flushing)
 
 	// timer wheel
 	deadline int64
@@ -97,6 +107,28 @@ func (c *conn) SetValue(v any) { c.value = v }
 // EngineContext implements handlers.Conn.
 func (c *conn) EngineContext() context.Context { return c.l.srv.ctx }
 
+// Context implements handlers.Conn. It is made on first use — only work
+// handed off the loop asks for it — and kept in the loop's table, not in
+// every connection; onClose cancels it.
+func (c *conn) Context() context.Context {
+	if cc, ok := c.l.ctxs[c]; ok {
+		return cc.ctx
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if c.state == stateClosed {
+		cancel()
+		return ctx
+	}
+	c.l.ctxs[c] = connCtx{ctx, cancel}
+	return ctx
+}
+
+// connCtx is a connection's context and its cancel function.
+type connCtx struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
 // Post implements codec.Conn. fn is dropped, unrun, when the connection
 // closes or starts closing before fn's turn; the session's Close releases
 // what fn would have.
@@ -127,16 +159,25 @@ var _ codec.Conn = (*conn)(nil)
 
 // onTraffic handles new input (or a Wake).
 func (c *conn) onTraffic() gnet.Action {
-	if c.state != stateOpen {
-		// Closing: nothing more is served. Discard with n <= 0 drops all.
-		_, _ = c.gc.Discard(-1)
+	if c.state != stateOpen || c.refused {
+		// Closing, or refused: nothing more is served. Discard with n <= 0
+		// drops all.
+		c.dropInput()
+		c.account()
 		return gnet.None
 	}
-	if c.phase == codec.PhaseBody && !c.paused { // a paused conn keeps its write-progress timer
-		c.l.wheel.schedule(c, c.l.srv.now()+int64(c.l.srv.cfg.BodyTimeout))
+	// What arrived since the last look is progress of the frame or body
+	// in progress (control messages are taken off once the session has
+	// said which they were).
+	if in := c.buffered() - int(c.held-c.sessHeld); in > 0 {
+		c.winBytes += int64(in)
 	}
 	c.idleSince = c.l.srv.now() // traffic: not idle, whatever the phase says
-	return c.serve()
+	act := c.serve()
+	if act == gnet.None && !c.account() {
+		return gnet.None // refused for overload: closing
+	}
+	return act
 }
 
 // serve feeds buffered input to the session until it is consumed, the
@@ -156,7 +197,7 @@ func (c *conn) serve() gnet.Action {
 			c.resume()
 		}
 		n := c.buffered()
-		if n == 0 || n < c.need {
+		if n == 0 || n < int(c.need) {
 			return gnet.None
 		}
 		if round == maxRounds {
@@ -235,9 +276,77 @@ func (c *conn) consume(in []byte, consumed int) {
 
 func (c *conn) dropCarry() {
 	if c.carry != nil {
-		bytebufferpool.Put(c.carry)
+		if cap(c.carry.B) <= maxPooledCarry {
+			bytebufferpool.Put(c.carry)
+		} // else dropped: a pool keeps what it is given until collections pass
 		c.carry = nil
 	}
+}
+
+// maxPooledCarry is the largest carry buffer given back to the pool. The
+// pool calibrates its own bound from what it sees, so a storm of large
+// partial frames would teach it to keep megabyte buffers for minutes
+// after the storm has passed.
+const maxPooledCarry = 64 << 10
+
+// dropInput drops all unserved input.
+func (c *conn) dropInput() {
+	c.dropCarry()
+	_, _ = c.gc.Discard(-1) // n <= 0 drops all
+}
+
+// account brings the connection's count in its loop's held input up to
+// date — its unconsumed input plus what its session holds — and reports
+// false when that refused it for overload: its held input grew past its
+// floor while the process is over its input budget.
+func (c *conn) account() bool {
+	n := int32(min(c.buffered()+int(c.sessHeld), math.MaxInt32))
+	d := n - c.held
+	if d == 0 {
+		return true
+	}
+	c.held = n
+	l := c.l
+	l.held += int64(d)
+	l.stats.held.Store(l.held)
+	b := &l.srv.budget
+	if d < 0 || c.state != stateOpen || c.refused || int(n) <= b.floor || !b.over() {
+		return true
+	}
+	c.overload()
+	return false
+}
+
+// overload refuses a connection whose partial input grew while the process
+// is over its input budget: the session answers with its protocol's error
+// and the connection closes, once the session's handed-off work is done if
+// it asks so.
+func (c *conn) overload() {
+	c.l.stats.overloaded.Add(1)
+	c.l.srv.log.Debug("reactor: input budget spent; refusing a connection's partial input",
+		"remote", c.gc.RemoteAddr(), "held", c.held, "budget", c.l.srv.budget.limit)
+	c.refuse(codec.RefuseOverload)
+}
+
+// refuse ends the conversation for reason r: the input is dropped, the
+// session gives its last reply, and the connection closes — after a
+// timeout at once, after an overload when the session says so.
+func (c *conn) refuse(r codec.Refusal) {
+	in, err := c.input()
+	if err != nil {
+		in = nil
+	}
+	c.refused = true
+	f := c.beginFlow(c.gc.OutboundBuffered())
+	if !c.guarded(func() { c.sess.Refuse(r, c.phase, in, f) }) {
+		f.Out, f.Close = f.Out[:0], true
+	}
+	c.dropInput()
+	if r == codec.RefuseTimeout {
+		f.Close = true
+	}
+	c.finish(f, nil, 0)
+	c.account()
 }
 
 // boundPaused closes a paused or waiting connection whose input keeps
@@ -251,6 +360,7 @@ func (c *conn) boundPaused() gnet.Action {
 		c.l.srv.log.Warn("reactor: closing a connection that keeps sending while its output is not read",
 			"remote", c.gc.RemoteAddr(), "inbound", n, "outbound", c.gc.OutboundBuffered())
 		c.l.stats.errors.Add(1)
+		c.reset()
 		return gnet.Close
 	}
 	return gnet.None
@@ -261,7 +371,7 @@ func (c *conn) boundPaused() gnet.Action {
 func (c *conn) pause(ob int) {
 	if !c.paused {
 		c.paused = true
-		c.outMark = ob
+		c.outMark = int32(min(ob, math.MaxInt32))
 		c.l.wheel.schedule(c, c.l.srv.now()+int64(c.l.srv.cfg.CloseTimeout))
 	}
 	c.l.watchConn(c)
@@ -279,8 +389,8 @@ func (c *conn) resume() {
 // since the last look, and reports whether output is still buffered.
 func (c *conn) progress() bool {
 	ob := c.gc.OutboundBuffered()
-	if ob < c.outMark {
-		c.outMark = ob
+	if ob < int(c.outMark) {
+		c.outMark = int32(ob)
 		c.l.wheel.schedule(c, c.l.srv.now()+int64(c.l.srv.cfg.CloseTimeout))
 	}
 	return ob > 0
@@ -292,6 +402,7 @@ func (c *conn) beginFlow(ob int) *codec.Flow {
 	f.Limit = max(c.l.srv.cfg.HighWater-ob, 1)
 	f.Draining = c.l.srv.draining.Load()
 	f.Close, f.Need, f.Phase, f.Busy = false, 0, c.phase, c.busy
+	f.Held, f.Control = int(c.sessHeld), 0
 	f.Requests, f.Errors, f.Panics = 0, 0, 0
 	return f
 }
@@ -337,23 +448,29 @@ func (c *conn) finish(f *codec.Flow, in []byte, consumed int) bool {
 			return false
 		}
 	}
+	c.sessHeld = int32(min(max(f.Held, 0), math.MaxInt32))
 	if f.Close {
 		c.startClose() // drops the input, consumed or not
 		return false
 	}
 	c.consume(in, consumed)
-	c.need = f.Need
+	c.need = int32(min(max(f.Need, 0), math.MaxInt32))
 	if c.busy && !f.Busy {
 		c.idleSince = c.l.srv.now() // idle from now, not from before the work
 	}
 	c.busy = f.Busy
-	c.setPhase(f.Phase, consumed > 0)
+	if f.Control > 0 {
+		c.winBytes = max(c.winBytes-int64(f.Control), 0) // not progress
+	}
+	// A frame or request completed: consumed input that was not control,
+	// with nothing left held for a call in progress.
+	c.setPhase(f.Phase, consumed > f.Control && f.Held == 0)
 	return true
 }
 
-// setPhase records the session's phase and arms the matching timer. fresh
-// says a frame was consumed since the last call, so a PhaseHead now is the
-// head of a new frame.
+// setPhase records the session's phase and arms the matching deadline.
+// fresh says a frame or request completed since the last call, so a
+// PhaseHead or PhaseBody now is a new one, whose deadline starts afresh.
 func (c *conn) setPhase(p codec.Phase, fresh bool) {
 	s := c.l.srv
 	now := s.now()
@@ -366,13 +483,12 @@ func (c *conn) setPhase(p codec.Phase, fresh bool) {
 		if !c.busy { // a busy connection waits for its handed-off work
 			d = now + int64(s.cfg.IdleTimeout)
 		}
-	case codec.PhaseHead:
-		if c.phase != codec.PhaseHead || fresh {
-			c.headStart = now
+	case codec.PhaseHead, codec.PhaseBody:
+		if c.phase != p || fresh {
+			// What of the new frame or body is here already counts.
+			c.winStart, c.winBytes = now, int64(c.buffered())
 		}
-		d = c.headStart + int64(s.cfg.HeaderTimeout)
-	case codec.PhaseBody:
-		d = now + int64(s.cfg.BodyTimeout)
+		d = c.winStart + c.phaseTimeout(p)
 	case codec.PhaseWait:
 		d = 0
 	default: // a codec bug: treat as idle rather than run without a timer
@@ -386,6 +502,35 @@ func (c *conn) setPhase(p codec.Phase, fresh bool) {
 	c.l.wheel.schedule(c, d)
 }
 
+// phaseTimeout is the timeout, and the rate window, of a frame or body in
+// progress.
+func (c *conn) phaseTimeout(p codec.Phase) int64 {
+	if p == codec.PhaseHead {
+		return int64(c.l.srv.cfg.HeaderTimeout)
+	}
+	return int64(c.l.srv.cfg.BodyTimeout)
+}
+
+// keptRate reports whether the frame or body in progress received at
+// least the minimum rate over the window that just ended, and if so
+// starts the next window.
+func (c *conn) keptRate(now int64) bool {
+	cfg := &c.l.srv.cfg
+	if c.winBytes <= 0 {
+		return false
+	}
+	if cfg.MinRate > 0 {
+		// bytes ≥ rate × elapsed, in float: the product overflows int64
+		// for a year-long window at a high rate.
+		if float64(c.winBytes) < float64(cfg.MinRate)*float64(now-c.winStart)/1e9 {
+			return false
+		}
+	}
+	c.winStart, c.winBytes = now, 0
+	c.l.wheel.schedule(c, now+c.phaseTimeout(c.phase))
+	return true
+}
+
 // runPosted runs work handed back by Post, on the loop.
 func (c *conn) runPosted(fn func(f *codec.Flow)) {
 	if c.state != stateOpen {
@@ -397,11 +542,14 @@ func (c *conn) runPosted(fn func(f *codec.Flow)) {
 		return
 	}
 	if !c.finish(f, nil, 0) {
+		c.account()
 		return
 	}
-	if c.buffered() > 0 && c.serve() == gnet.Close {
+	if !c.refused && c.buffered() > 0 && c.serve() == gnet.Close {
 		c.abort()
+		return
 	}
+	c.account()
 }
 
 // runWritable runs fn now if the output is below the high-water mark and
@@ -434,7 +582,7 @@ func (c *conn) guarded(fn func()) (ok bool) {
 
 // expire handles a deadline that passed.
 func (c *conn) expire() {
-	if (c.paused || c.state == stateFlushing) && c.gc.OutboundBuffered() < c.outMark {
+	if (c.paused || c.state == stateFlushing) && c.gc.OutboundBuffered() < int(c.outMark) {
 		// The peer read since the last look (which came before the
 		// deadline, not at it): the write-progress timer starts again.
 		c.progress()
@@ -442,18 +590,15 @@ func (c *conn) expire() {
 	}
 	switch {
 	case c.state != stateOpen:
-		c.abort() // it could not flush, or the peer never closed
+		c.drop() // it could not flush, or the peer never closed
 	case c.paused:
 		c.l.srv.log.Debug("reactor: dropping a connection whose peer stopped reading", "remote", c.gc.RemoteAddr())
-		c.abort()
+		c.drop()
+	case (c.phase == codec.PhaseHead || c.phase == codec.PhaseBody) && c.keptRate(c.l.srv.now()):
+		// Not complete, but coming at the minimum rate: the next window.
 	default:
-		f := c.beginFlow(c.gc.OutboundBuffered())
-		if !c.guarded(func() { c.sess.Timeout(c.phase, f) }) {
-			c.abort()
-			return
-		}
-		f.Close = true
-		c.finish(f, nil, 0)
+		c.l.stats.timedOut.Add(1)
+		c.refuse(codec.RefuseTimeout)
 	}
 }
 
@@ -465,9 +610,8 @@ func (c *conn) startClose() {
 	}
 	c.state = stateFlushing
 	c.paused = false
-	c.dropCarry()
-	_, _ = c.gc.Discard(-1) // drops all: nothing after the last reply is served
-	c.outMark = c.gc.OutboundBuffered()
+	c.dropInput() // nothing after the last reply is served
+	c.outMark = int32(min(c.gc.OutboundBuffered(), math.MaxInt32))
 	c.l.wheel.schedule(c, c.l.srv.now()+int64(c.l.srv.cfg.CloseTimeout))
 	c.recheck()
 }
@@ -533,6 +677,26 @@ func (c *conn) quiet() bool {
 	return !(err == nil && n > 0)
 }
 
+// drop closes the connection now with a reset (SO_LINGER {1, 0}): the
+// kernel discards the output it still holds instead of keeping it, outside
+// our memory and our connection cap, in an orphaned socket that a peer
+// with a closed window could hold for minutes. For the connections
+// dropped for abuse: a peer that stopped reading, one that could not
+// flush, or would not close. Loop only, outside of a gnet callback.
+func (c *conn) drop() {
+	c.reset()
+	c.abort()
+}
+
+// reset makes the coming close of the connection a reset (see drop); a
+// callback then returns gnet.Close.
+func (c *conn) reset() {
+	if c.state != stateClosed {
+		c.l.stats.resets.Add(1)
+		_ = c.gc.SetLinger(0)
+	}
+}
+
 // abort closes the connection now, whatever is buffered. Loop only, outside
 // of a gnet callback that could return an action instead.
 func (c *conn) abort() {
@@ -554,12 +718,21 @@ func (c *conn) onClose() {
 	l.unlink(c)
 	c.dropCarry()
 	delete(l.writers, c) // dropped unrun: the session's Close releases their work
+	if cc, ok := l.ctxs[c]; ok {
+		cc.cancel() // work off the loop learns that the client left
+		delete(l.ctxs, c)
+	}
 	c.guarded(c.sess.Close)
 	if c.announced {
 		c.notify(handlers.StateClosed)
 	}
+	if c.held != 0 {
+		l.held -= int64(c.held)
+		l.stats.held.Store(l.held)
+		c.held = 0
+	}
 	l.stats.open.Add(-1)
-	if s.open.Add(-1) == 0 && s.draining.Load() {
+	if s.leave(s.lns[c.ln]) == 0 && s.draining.Load() {
 		select {
 		case s.drained <- struct{}{}:
 		default:

@@ -1,7 +1,6 @@
 package reactor
 
 import (
-	"net"
 	"runtime/debug"
 	"time"
 
@@ -47,18 +46,22 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		l.stats.refused.Add(1)
 		return nil, gnet.Close
 	}
-	if s.open.Add(1) > s.maxConns.Load() {
-		s.open.Add(-1)
+	ln, idx := s.listenerFor(gc.LocalAddr())
+	if !s.admit(ln) {
+		// At the cap, or at this listener's share: refused at once, with a
+		// reset, so that the client knows without waiting and no socket
+		// lingers on our side.
 		l.stats.refused.Add(1)
+		ln.refused.Add(1)
+		_ = gc.SetLinger(0)
 		return nil, gnet.Close
 	}
 	l.stats.open.Add(1)
 	l.stats.accepted.Add(1)
-	c := &conn{gc: gc, l: l}
+	c := &conn{gc: gc, l: l, ln: idx}
 	gc.SetContext(c)
 	l.link(c)
-	cd := s.codecFor(gc.LocalAddr())
-	if !c.newSession(cd) {
+	if !c.newSession(ln.Codec) {
 		c.sess = nopSession{}
 		return nil, gnet.Close
 	}
@@ -107,27 +110,15 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 	for _, l := range s.loops {
 		l.requestSweep()
 	}
+	if s.ticks++; !s.cfg.DisableReclaim && s.ticks%10 == 0 {
+		s.reclaim.check(s.budget.held(), s.open.Load(), time.Now())
+	}
 	return s.cfg.Tick, gnet.None
-}
-
-// codecFor finds the codec of the listener a connection came in on. gnet
-// reports the listener's own address as the local address.
-func (s *Server) codecFor(a net.Addr) codec.Codec {
-	port := 0
-	if ta, ok := a.(*net.TCPAddr); ok {
-		port = ta.Port
-	}
-	for i := range s.lns {
-		if s.lns[i].port == port {
-			return s.lns[i].Codec
-		}
-	}
-	return s.lns[0].Codec
 }
 
 // nopSession stands in when a codec failed to make a session.
 type nopSession struct{}
 
-func (nopSession) Serve([]byte, *codec.Flow) int    { return 0 }
-func (nopSession) Timeout(codec.Phase, *codec.Flow) {}
-func (nopSession) Close()                           {}
+func (nopSession) Serve([]byte, *codec.Flow) int                          { return 0 }
+func (nopSession) Refuse(codec.Refusal, codec.Phase, []byte, *codec.Flow) {}
+func (nopSession) Close()                                                 {}

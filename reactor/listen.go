@@ -12,8 +12,8 @@ import (
 // own SO_REUSEPORT listeners hold the port: a bound socket that does not
 // listen receives no connections, and every loop's listener then gets the
 // same port instead of a different free one each.
-func reserve(l Listener) (listener, error) {
-	ln := listener{Listener: l, probe: -1}
+func reserve(l Listener) (*listener, error) {
+	ln := &listener{Listener: l, probe: -1}
 	ta, err := net.ResolveTCPAddr("tcp", l.Addr)
 	if err != nil {
 		return ln, fmt.Errorf("reactor: listen %s: %w", l.Addr, err)

@@ -26,7 +26,13 @@ type loop struct {
 	// writers holds the PostWritable work of paused connections (rare:
 	// kept off conn to keep every connection small).
 	writers map[*conn][]func(f *codec.Flow)
-	stats   loopStats
+	// ctxs holds the contexts of the connections that asked for one
+	// (handlers.Conn.Context): few do, so they are kept off conn.
+	ctxs map[*conn]connCtx
+	// held is the input the loop's connections hold (conn.held summed),
+	// published to stats.held for the input budget.
+	held  int64
+	stats loopStats
 
 	sweepQueued atomic.Bool
 	sweepFn     gnet.RunnableFunc
@@ -51,8 +57,9 @@ const firstRecheck = time.Millisecond
 // line.
 type loopStats struct {
 	_                                           [64]byte
-	open                                        atomic.Int64
+	open, held                                  atomic.Int64
 	accepted, refused, requests, errors, panics atomic.Uint64
+	overloaded, timedOut, resets                atomic.Uint64
 	_                                           [64]byte
 }
 
@@ -65,11 +72,15 @@ func (st *loopStats) snapshot(i int) handlers.LoopStats {
 		Requests:    st.requests.Load(),
 		Errors:      st.errors.Load(),
 		Panics:      st.panics.Load(),
+		InputHeld:   st.held.Load(),
+		Overloaded:  st.overloaded.Load(),
+		TimedOut:    st.timedOut.Load(),
+		Resets:      st.resets.Load(),
 	}
 }
 
 func newLoop(s *Server, idx int) *loop {
-	l := &loop{srv: s, idx: idx, writers: make(map[*conn][]func(f *codec.Flow))}
+	l := &loop{srv: s, idx: idx, writers: make(map[*conn][]func(f *codec.Flow)), ctxs: make(map[*conn]connCtx)}
 	l.wheel = newWheel(int64(s.cfg.Tick), 1024)
 	l.flow.Out = make([]byte, 0, 64<<10)
 	l.sweepFn = func(context.Context) error {
@@ -127,6 +138,10 @@ func (l *loop) lost() {
 	clear(l.watch)
 	l.watch = l.watch[:0]
 	clear(l.writers)
+	for _, cc := range l.ctxs {
+		cc.cancel()
+	}
+	clear(l.ctxs)
 }
 
 // post runs fn on the loop; it is a no-op for a loop that never had a

@@ -138,8 +138,9 @@ func (s *lineSession) Serve(in []byte, f *codec.Flow) int {
 	return n
 }
 
-func (s *lineSession) Timeout(p codec.Phase, f *codec.Flow) {
-	f.Out = append(f.Out, "timeout "+p.String()+"\n"...)
+func (s *lineSession) Refuse(r codec.Refusal, p codec.Phase, _ []byte, f *codec.Flow) {
+	f.Out = append(f.Out, r.String()+" "+p.String()+"\n"...)
+	f.Close = true
 }
 
 func (s *lineSession) Close() {}

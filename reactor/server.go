@@ -21,6 +21,17 @@ import (
 type Listener struct {
 	Addr  string      // host:port; port 0 picks a free port
 	Codec codec.Codec // serves every connection accepted here
+
+	// MaxConns caps the connections open on this listener; default, and
+	// upper bound, the server's cap. A connection past it is reset as soon
+	// as it is accepted.
+	MaxConns int
+	// Reserve is how many of the server's connection slots only this
+	// listener may take, so that a flood on another listener cannot starve
+	// it; default, when the server has several listeners, a quarter of the
+	// cap shared among them (cap / (4 × listeners)). Negative: none. The
+	// reserves together take at most half the cap.
+	Reserve int
 }
 
 // Server runs the event loops. Create it with [New], start it with
@@ -28,7 +39,8 @@ type Listener struct {
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
-	lns      []listener
+	lns      []*listener
+	budget   budget
 	maxConns atomic.Int64
 	start    time.Time
 	clock    atomic.Int64 // nanoseconds since start, refreshed every tick
@@ -39,7 +51,9 @@ type Server struct {
 	stopping atomic.Bool
 	drained  chan struct{} // signalled when open drops to 0 while draining
 
-	loops []*loop // by index; fixed size cfg.Loops
+	loops   []*loop // by index; fixed size cfg.Loops
+	reclaim reclaimer
+	ticks   int // OnTick calls, on gnet's ticker goroutine
 	// byLoop maps gnet's loops, learnt at their first connection, to ours.
 	// Copied on write under mu, read without a lock at every accept.
 	byLoop atomic.Pointer[map[gnet.EventLoop]*loop]
@@ -68,6 +82,15 @@ type listener struct {
 	port  int
 	probe int // descriptor holding a port 0 reservation until gnet binds, or -1
 	addr  net.Addr
+
+	// Set at Run: the share of the connection slots.
+	max, reserve int64
+	// open and refused are written at accept and close on any loop; each
+	// listener's sit on their own cache line.
+	_       [64]byte
+	open    atomic.Int64
+	refused atomic.Uint64
+	_       [64]byte
 }
 
 // New prepares a server; add listeners with [Server.Listen], then Run.
@@ -88,6 +111,7 @@ func New(cfg Config) *Server {
 	for i := range s.loops {
 		s.loops[i] = newLoop(s, i)
 	}
+	s.budget.limit, s.budget.loops = cfg.InputBudget, s.loops
 	return s
 }
 
@@ -103,13 +127,16 @@ func (s *Server) Listen(l Listener) (net.Addr, error) {
 	if l.Codec == nil {
 		return nil, errors.New("reactor: Listen without a codec")
 	}
+	if len(s.lns) == 255 {
+		return nil, errors.New("reactor: too many listeners")
+	}
 	ln, err := reserve(l)
 	if err != nil {
 		return nil, err
 	}
 	for _, o := range s.lns {
 		if o.port == ln.port && o.Codec != l.Codec {
-			closeProbe(&ln)
+			closeProbe(ln)
 			return nil, fmt.Errorf("reactor: port %d is already bound to another codec", ln.port)
 		}
 	}
@@ -170,6 +197,8 @@ func (s *Server) Run() error {
 		s.log.Warn("reactor: cannot raise the descriptor limit", "err", err)
 	}
 	s.maxConns.Store(connCap(limit, s.cfg.Loops, len(s.lns), s.cfg.MaxConns))
+	s.shareSlots()
+	s.budget.floor = budgetFloor(s.budget.limit, s.maxConns.Load())
 	defer close(s.done)
 	defer s.closeProbes()
 
@@ -281,20 +310,50 @@ func (s *Server) shutdown(ctx context.Context) error {
 	return err
 }
 
-// Stats returns a snapshot of the per-loop counters.
+// Stats returns a snapshot of the per-loop and per-listener counters and
+// of the input budget.
 func (s *Server) Stats() handlers.Stats {
-	st := handlers.Stats{Draining: s.draining.Load(), Loops: make([]handlers.LoopStats, len(s.loops))}
+	st := handlers.Stats{
+		Draining:    s.draining.Load(),
+		Loops:       make([]handlers.LoopStats, len(s.loops)),
+		InputBudget: s.budget.limit,
+		OffloadHeld: s.budget.extra.Load(),
+	}
 	for i, l := range s.loops {
 		st.Loops[i] = l.stats.snapshot(i)
+	}
+	s.mu.Lock()
+	lns := s.lns
+	s.mu.Unlock()
+	st.Listeners = make([]handlers.ListenerStats, len(lns))
+	for i, ln := range lns {
+		st.Listeners[i] = handlers.ListenerStats{Addr: ln.addr.String(), Connections: ln.open.Load(), Refused: ln.refused.Load()}
 	}
 	return st
 }
 
+// ByteBudget is a budget that work held off the event loops counts its
+// bytes against; its methods may be called from any goroutine.
+type ByteBudget interface {
+	// Reserve takes n bytes and reports true, or reports false, taking
+	// nothing, when the budget cannot take them.
+	Reserve(n int) bool
+	// Release gives back n bytes that Reserve took.
+	Release(n int)
+}
+
+// Budget returns the server's input budget (Config.InputBudget), for the
+// copies of input handed to the offload pool to count against.
+func (s *Server) Budget() ByteBudget { return &s.budget }
+
+// InputBudget returns the input budget in force, in bytes.
+func (s *Server) InputBudget() int64 { return s.budget.limit }
+
 func (s *Server) closeProbes() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := range s.lns {
-		closeProbe(&s.lns[i])
+	for _, ln := range s.lns {
+		closeProbe(ln)
 	}
 }
 

@@ -93,7 +93,7 @@ func TestConnCap(t *testing.T) {
 
 // TestConnSize guards the per-connection state: it counts toward the
 // ≤ 1 KB per idle connection target (with gnet's connection and the codec
-// session). 168 bytes today; a Go size class of 176.
+// session). 176 bytes today, a Go size class of its own.
 func TestConnSize(t *testing.T) {
 	if got := unsafe.Sizeof(conn{}); got > 176 {
 		t.Errorf("reactor.conn is %d bytes, want at most 176", got)

@@ -17,6 +17,8 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
+
 	"github.com/tokamak-io/tokamak/codec"
 	_ "github.com/tokamak-io/tokamak/codec/cocaine"    // "cocaine", "cocaine-v11", "cocaine-locator"
 	_ "github.com/tokamak-io/tokamak/codec/http1"      // "http"
@@ -50,15 +52,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		maxBody    int64
 		cpuProfile string
 	)
-	fs.StringVar(&httpAddr, "http", ":8080", "HTTP/1.1 listen address `host:port`; empty disables it")
+	fs.StringVar(&httpAddr, "http", ":8080", "HTTP/1.1 listen address `host:port`; empty disables it (each listener address may end in ?max_conns=N&reserve=N, its share of the connection slots)")
 	fs.StringVar(&cocaine, "cocaine", ":10054", "Cocaine v0.12 listen address `host:port`; empty disables it")
 	fs.BoolVar(&cocaineV11, "cocaine-v11", false, "speak the older Cocaine v0.11 frame order [type, session, args] on the -cocaine listener")
 	fs.StringVar(&locator, "locator", ":10053", "Cocaine locator listen address `host:port`; empty disables it")
 	fs.StringVar(&msgpackrpc, "msgpackrpc", ":9090", "MessagePack-RPC listen address `host:port`; empty disables it")
 	fs.IntVar(&cfg.Loops, "loops", 0, "event loops; 0 = GOMAXPROCS (from the cgroup CPU quota when set)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "cap on open connections; 0 = the descriptor limit less a reserve")
-	fs.DurationVar(&cfg.HeaderTimeout, "header-timeout", 0, "time allowed for a request head, from its first byte; 0 = 10s")
-	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", 0, "silence allowed while a request body arrives; 0 = 30s")
+	fs.DurationVar(&cfg.HeaderTimeout, "header-timeout", 0, "time allowed for a request head or msgpack frame from its first byte, unless it keeps -min-rate; 0 = 10s")
+	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", 0, "time allowed for a request body, a call's params or a channel's next message, unless it keeps -min-rate; 0 = 30s")
+	fs.IntVar(&cfg.MinRate, "min-rate", 0, "bytes a second a head or body must keep, over each timeout-long window, to run past its timeout (heartbeats do not count); 0 = 500, negative = any progress")
+	fs.Int64Var(&cfg.InputBudget, "input-budget", 0, "bytes of partial input held across the process before growing connections are refused (503, RPC busy); 0 = 1/8 of the memory the process may use")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 0, "silence allowed on a keep-alive connection between requests; 0 = 60s")
 	fs.DurationVar(&cfg.CloseTimeout, "close-timeout", 0, "time a closing connection may take to send its last output; 0 = 10s")
 	fs.DurationVar(&cfg.Linger, "linger", 0, "time a closing connection waits for the peer to close after its output was sent; 0 = 2s")
@@ -71,7 +75,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&cfg.Limits.MaxHeaders, "max-headers", 0, "most header fields (431 past it); 0 = 100")
 	fs.Int64Var(&maxBody, "max-body", 0, "largest request body in bytes (413 past it); 0 = 4 MiB")
 	fs.IntVar(&cfg.Limits.MaxFrame, "max-frame", 0, "largest msgpack frame in bytes (MessagePack-RPC, Cocaine); 0 = 1 MiB")
-	fs.IntVar(&cfg.OffloadWorkers, "offload-workers", 0, "goroutines running blocking handlers; 0 = 64")
+	fs.IntVar(&cfg.OffloadWorkers, "offload-workers", 0, "goroutines running blocking handlers; 0 = 4 per event loop")
 	fs.IntVar(&cfg.OffloadQueue, "offload-queue", 0, "blocking calls that may wait for a worker before callers are told busy; 0 = 1024")
 	fs.TextVar(&logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to `file` (read it with go tool pprof)")
@@ -91,6 +95,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	cfg.Limits.MaxBody = maxBody
 	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: logLevel}))
 	cfg.Logger = log
+	// Under a cgroup memory limit, the garbage collector should work harder
+	// before the kernel kills the process: the Go runtime's soft limit at
+	// 90% of it, unless GOMEMLIMIT is set (or AUTOMEMLIMIT=off). The input
+	// budget's default follows from the limit in force.
+	if _, err := memlimit.Set(memlimit.WithProvider(memlimit.FromCgroup), memlimit.WithRatio(0.9)); err != nil {
+		log.Warn("cannot set the Go memory limit from the cgroup", "err", err)
+	}
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)
 		if err != nil {
@@ -136,7 +147,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	go func() {
 		<-e.Ready()
-		log.Info("ready", "loops", e.Loops(), "max_conns", e.MaxConns())
+		log.Info("ready", "loops", e.Loops(), "max_conns", e.MaxConns(), "input_budget", e.InputBudget())
 	}()
 	err := e.Run(ctx)
 	log.Info("stopped", "err", err)

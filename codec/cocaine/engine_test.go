@@ -298,12 +298,16 @@ func TestEngineDrain(t *testing.T) {
 	}
 }
 
-// TestEngineTimeout: a channel left silent is bounded by the body timeout.
+// TestEngineTimeout: a channel left silent is bounded by the body timeout;
+// the peer is told why on the channel.
 func TestEngineTimeout(t *testing.T) {
 	_, addr, _, _ := startEngine(t, engine.Config{Loops: 1, BodyTimeout: 200 * time.Millisecond, IdleTimeout: time.Hour})
 	c := dialCocaine(t, addr)
 	c.send(invoke(2, "echo"))
 	t0 := time.Now()
+	if got, want := c.read(1), lines(`[2 1 [[42 6] "`+msgTimeout+`"] []]`); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
 	if !c.closed() {
 		t.Error("not closed")
 	}

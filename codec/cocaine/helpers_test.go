@@ -39,6 +39,7 @@ func (c *fakeConn) Loop() int                                { return c.loop }
 func (c *fakeConn) Value() any                               { return c.value }
 func (c *fakeConn) SetValue(v any)                           { c.value = v }
 func (c *fakeConn) EngineContext() context.Context           { return context.Background() }
+func (c *fakeConn) Context() context.Context                 { return context.Background() }
 func (c *fakeConn) PostWritable(fn func(f *codec.Flow)) bool { return c.Post(fn) }
 func (c *fakeConn) Post(fn func(f *codec.Flow)) bool {
 	c.posts = append(c.posts, fn)
@@ -51,7 +52,7 @@ type fakePool struct {
 	work []func()
 }
 
-func (p *fakePool) Go(fn func()) bool {
+func (p *fakePool) Go(_ context.Context, _ int, fn func()) bool {
 	if len(p.work) >= p.cap {
 		return false
 	}
@@ -173,6 +174,8 @@ type driver struct {
 	need     int
 	phase    codec.Phase
 	busy     bool
+	held     int // codec.Flow.Held, as the session last left it
+	control  int // codec.Flow.Control of the last call
 
 	requests, errors, panics int
 }
@@ -221,7 +224,20 @@ func (d *driver) serve() {
 }
 
 func (d *driver) flow() *codec.Flow {
-	return &codec.Flow{Out: d.out, Limit: d.limit, Draining: d.draining, Busy: d.busy, Phase: d.phase}
+	return &codec.Flow{Out: d.out, Limit: d.limit, Draining: d.draining, Busy: d.busy, Phase: d.phase, Held: d.held}
+}
+
+// refuse refuses the connection as the reactor does: the session answers,
+// the input is dropped, and a timeout closes whatever the session says.
+func (d *driver) refuse(r codec.Refusal) {
+	d.t.Helper()
+	f := d.flow()
+	d.s.Refuse(r, d.phase, d.in, f)
+	d.in = nil
+	if r == codec.RefuseTimeout {
+		f.Close = true
+	}
+	d.finish(f)
 }
 
 func (d *driver) finish(f *codec.Flow) {
@@ -229,7 +245,7 @@ func (d *driver) finish(f *codec.Flow) {
 	d.requests += f.Requests
 	d.errors += f.Errors
 	d.panics += f.Panics
-	d.need, d.phase, d.busy = f.Need, f.Phase, f.Busy
+	d.need, d.phase, d.busy, d.held, d.control = f.Need, f.Phase, f.Busy, f.Held, f.Control
 	if f.Close {
 		d.closed = true
 	}

@@ -319,12 +319,15 @@ func (s *locSession) reachedIP() net.IP {
 	return nil
 }
 
-// Timeout: a partial frame took too long, or the connection stayed idle.
-func (s *locSession) Timeout(p codec.Phase, f *codec.Flow) {
+// Refuse: a partial frame took too long, the connection stayed idle, or
+// the engine's input budget cannot hold its partial frame. Nothing can be
+// answered on a channel whose invoke has not arrived whole.
+func (s *locSession) Refuse(_ codec.Refusal, _ codec.Phase, _ []byte, f *codec.Flow) {
 	if s.fr.Partial() {
 		f.Errors++
 	}
 	s.fr.Drop(s.l)
+	f.Close = true
 }
 
 // Close releases the connection.

@@ -21,6 +21,8 @@ const (
 	msgOutOfPlace  = "message type out of place on this channel: "
 	msgInternal    = "internal error"
 	msgInterrupted = "the connection closed"
+	msgTimeout     = "timed out: the peer's messages did not come in time, nor at the minimum rate"
+	msgOverload    = "busy: the server holds too much partial input; try again later"
 )
 
 // session is the state of one connection: the partial frame's Walker, the
@@ -108,14 +110,17 @@ func (s *session) settle(f *codec.Flow, stopped, served bool) {
 	// no idle timeout runs and a drain waits for them.
 	f.Busy = s.pending > 0 || s.kept > 0
 	f.Need = s.fr.Need()
+	f.Held = s.held
 	switch {
+	case s.live > int(s.pending+s.kept):
+		// The peer owes messages on an open channel: its progress is
+		// bounded like a request body's, partial frame or not (a phase that
+		// flipped with each partial frame would restart the deadline), and
+		// a drain waits for it (the drain sweep closes only idle
+		// connections).
+		f.Phase = codec.PhaseBody
 	case s.fr.Partial() || stopped:
 		f.Phase = codec.PhaseHead
-	case s.live > int(s.pending+s.kept):
-		// The peer owes messages on an open channel: its silence is bounded
-		// like a request body's, and a drain waits for it (the drain sweep
-		// closes only idle connections).
-		f.Phase = codec.PhaseBody
 	default:
 		f.Phase = codec.PhaseIdle
 	}
@@ -179,6 +184,7 @@ func (s *session) dispatch(frame []byte, f *codec.Flow) error {
 		return malformed(frame, 1, "channel 0 is invalid")
 	case ControlChannel:
 		if s.control(&m, f) {
+			f.Control += len(frame) // keeps the connection alive, moves no call on
 			return nil
 		}
 		// Not a control message: channel 1 is the first channel of
@@ -239,9 +245,11 @@ func (s *session) terminate(f *codec.Flow, code int64, reason []byte) {
 func (s *session) dispatch11(frame []byte, m *Message, f *codec.Flow) error {
 	switch m.Type {
 	case V11Handshake:
+		f.Control += len(frame)
 		return nil
 	case V11Heartbeat:
 		f.Out = V11.AppendHeartbeat(f.Out)
+		f.Control += len(frame)
 		return nil
 	case V11Terminate:
 		code, reason, ok := parseTerminate(m)
@@ -445,19 +453,47 @@ func (s *session) remove(ch *channel) {
 	s.chans = t
 }
 
-// Timeout is called when a partial frame took too long (PhaseHead), the
-// peer left a channel silent too long (PhaseBody) or the connection stayed
-// idle: the reactor closes the connection, and Close tells the stream
-// handlers. Only the first two count as errors.
-func (s *session) Timeout(p codec.Phase, f *codec.Flow) {
-	if p == codec.PhaseHead || p == codec.PhaseBody {
-		f.Errors++
-		if log := s.c.log; log.Enabled(context.Background(), slog.LevelDebug) {
-			log.Debug("cocaine: timeout", "phase", p, "channels", s.live,
-				"remote", s.conn.RemoteAddr())
+// Refuse is called when a partial frame took too long (PhaseHead), the
+// peer's messages on open channels did not come in time nor at the
+// minimum rate (PhaseBody), the connection stayed idle, or the engine's
+// input budget cannot hold the connection's input (an overload). Every
+// channel that waits for the peer gets an error: CodeTimeout, or CodeBusy
+// after an overload, when the calls already on the offload pool are still
+// answered before the connection closes. Stream handlers hear of the end
+// from Close. Only a timeout of a partial frame or a channel, and an
+// overload, count as errors.
+func (s *session) Refuse(r codec.Refusal, p codec.Phase, _ []byte, f *codec.Flow) {
+	s.fr.Drop(&s.l.walkers)
+	if r == codec.RefuseTimeout && p != codec.PhaseHead && p != codec.PhaseBody {
+		return
+	}
+	f.Errors++
+	if log := s.c.log; log.Enabled(context.Background(), slog.LevelDebug) {
+		log.Debug("cocaine: refused", "reason", r, "phase", p, "channels", s.live,
+			"remote", s.conn.RemoteAddr())
+	}
+	code, msg := handlers.CodeTimeout, []byte(msgTimeout)
+	if r == codec.RefuseOverload {
+		code, msg = handlers.CodeBusy, []byte(msgOverload)
+	}
+	s.cutKept()
+	for i := range s.chans {
+		ch := &s.chans[i]
+		if ch.st&stLive == 0 || ch.st&stPeer == 0 || r == codec.RefuseOverload && ch.st&stRunning != 0 {
+			continue // ended by the peer, or running: answered when done
+		}
+		if ch.st&stOurs != 0 {
+			f.Out = appendError(s.c.ver, f.Out, ch.id, Category, code, msg)
+			ch.st &^= stOurs
+		}
+		if ch.buf != nil { // the params will never be complete
+			s.held -= len(ch.buf)
+			s.l.giveBuf(ch.buf)
+			ch.buf = nil
 		}
 	}
-	s.fr.Drop(&s.l.walkers)
+	s.broken = true // nothing more is read; close once the running calls are answered
+	s.settle(f, false, false)
 }
 
 // Close releases the connection. The stream handlers whose peer direction

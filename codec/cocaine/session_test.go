@@ -645,8 +645,8 @@ func TestPhases(t *testing.T) {
 	}
 	big := chunk(2, strings.Repeat("b", 5000))
 	d.feed(big[:100])
-	if d.phase != codec.PhaseHead || d.need != len(big) {
-		t.Errorf("partial chunk: phase %v need %d: want head, %d", d.phase, d.need, len(big))
+	if d.phase != codec.PhaseBody || d.need != len(big) {
+		t.Errorf("partial chunk on an open channel: phase %v need %d: want body, %d", d.phase, d.need, len(big))
 	}
 	d.feed(big[100:])
 	d.feed(choke(2))
@@ -710,17 +710,84 @@ func TestSharedWalker(t *testing.T) {
 	}
 }
 
-func TestTimeoutReleases(t *testing.T) {
+func TestRefuseReleases(t *testing.T) {
 	c := newCodec(t, nil, Options{}, nil, codec.Limits{})
 	d := newDriver(t, c)
 	d.feed(invoke(2, "echo")[:4])
-	f := d.flow()
-	d.s.Timeout(codec.PhaseHead, f)
-	if f.Errors != 1 || d.s.(*session).fr.Partial() {
-		t.Errorf("errors %d, own walker %v: want 1, none", f.Errors, d.s.(*session).fr.Partial())
+	d.refuse(codec.RefuseTimeout)
+	if d.errors != 1 || d.s.(*session).fr.Partial() || !d.closed {
+		t.Errorf("errors %d, own walker %v, closed %v: want 1, none, closed", d.errors, d.s.(*session).fr.Partial(), d.closed)
 	}
 	if c.loops.Get(0).walkers.Spares() != 1 {
 		t.Errorf("spare walkers: got %d, want 1", c.loops.Get(0).walkers.Spares())
+	}
+}
+
+// The params a unary call holds are reported as held until the call runs;
+// a channel that waits for the peer is in PhaseBody even while a frame is
+// partly received.
+func TestHeldParams(t *testing.T) {
+	c := newCodec(t, nil, Options{}, nil, codec.Limits{})
+	d := newDriver(t, c)
+	params := "\x91\xa5hello"
+	d.feed(join(invoke(2, "first"), chunk(2, params)))
+	if want := len("first") + len(params); d.held != want || d.phase != codec.PhaseBody {
+		t.Fatalf("held %d phase %v, want %d and body", d.held, d.phase, want)
+	}
+	d.feed(choke(2)[:2])
+	if d.phase != codec.PhaseBody {
+		t.Fatalf("phase %v with a partial frame on an owed channel, want body", d.phase)
+	}
+	d.feed(choke(2)[2:])
+	if got, want := d.take(V12), lines(`[2 0 ["\xa5hello"] []]`, `[2 2 [] []]`); got != want || d.held != 0 || d.phase != codec.PhaseIdle {
+		t.Fatalf("got %q held %d phase %v, want %q, 0, idle", got, d.held, d.phase, want)
+	}
+}
+
+// Heartbeats are control: reported as such, so that they do not count as
+// progress of the calls the connection owes.
+func TestHeartbeatIsControl(t *testing.T) {
+	c := newCodec(t, nil, Options{}, nil, codec.Limits{})
+	d := newDriver(t, c)
+	hb := V12.AppendHeartbeat(nil)
+	d.feed(join(invoke(2, "first"), hb, hb))
+	if d.control != 2*len(hb) {
+		t.Errorf("control %d after two heartbeats, want %d", d.control, 2*len(hb))
+	}
+	d.feed(chunk(2, "\x90"))
+	if d.control != 0 {
+		t.Errorf("control %d after a chunk, want 0", d.control)
+	}
+}
+
+// A refused connection tells every channel that waits for the peer why:
+// after a timeout every one, after an overload those not running on the
+// offload pool, whose answers still go out before the connection closes.
+// The params held are released.
+func TestRefuseAnswersOwedChannels(t *testing.T) {
+	c := newCodec(t, nil, Options{}, nil, codec.Limits{})
+	d := newDriver(t, c)
+	d.feed(join(invoke(2, "first"), chunk(2, "\x91\x01"), invoke(3, "count")))
+	d.refuse(codec.RefuseTimeout)
+	want := lines(`[2 1 [[42 6] "`+msgTimeout+`"] []]`, `[3 1 [[42 6] "`+msgTimeout+`"] []]`)
+	if got := d.take(V12); got != want || d.held != 0 || !d.closed || d.errors != 1 {
+		t.Fatalf("timeout: got %q held %d closed %v errors %d, want %q, 0, closed, 1", got, d.held, d.closed, d.errors, want)
+	}
+
+	pool := &fakePool{cap: 8}
+	c = newCodec(t, nil, Options{}, pool, codec.Limits{})
+	d = newDriver(t, c)
+	d.feed(join(invoke(2, "slow"), chunk(2, "\x91\x01"), choke(2), invoke(3, "first"), chunk(3, "\x91\x02")))
+	d.refuse(codec.RefuseOverload)
+	want = lines(`[3 1 [[42 3] "` + msgOverload + `"] []]`)
+	if got := d.take(V12); got != want || d.held != 0 || d.closed || !d.busy {
+		t.Fatalf("overload: got %q held %d closed %v busy %v, want %q, 0, open and busy", got, d.held, d.closed, d.busy, want)
+	}
+	d.feed(join(choke(3), invoke(4, "first"))) // refused: nothing more is read
+	pool.run()
+	d.runPosts()
+	if got, want := d.take(V12), lines(`[2 0 ["\x01"] []]`, `[2 2 [] []]`); got != want || !d.closed {
+		t.Fatalf("overload: got %q closed %v, want %q and closed", got, d.closed, want)
 	}
 }
 

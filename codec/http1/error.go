@@ -81,6 +81,7 @@ const (
 	msgTrailerLarge   = "trailer section too large"
 	msgTrailerMany    = "too many trailer fields"
 	msgTimeout        = "timed out"
+	msgOverload       = "the server holds too much partial input; try again later"
 	msgPanic          = "handler panic"
 	msgInvalidStatus  = "handler sent an invalid status"
 )

@@ -32,6 +32,7 @@ func (c *fakeConn) SetValue(v any) { c.value = v }
 func (c *fakeConn) EngineContext() context.Context {
 	return context.Background()
 }
+func (c *fakeConn) Context() context.Context                 { return context.Background() }
 func (c *fakeConn) PostWritable(fn func(f *codec.Flow)) bool { return c.Post(fn) }
 func (c *fakeConn) Post(fn func(f *codec.Flow)) bool {
 	var f codec.Flow

@@ -138,11 +138,17 @@ func validStatus(code int) bool { return 200 <= code && code <= 599 }
 // "<code> <reason>: <msg>\n" with its Content-Length, and
 // "Connection: close". The connection must close after it.
 func AppendError(dst []byte, code int, msg string) []byte {
+	return appendError(dst, code, msg, "")
+}
+
+// appendError is AppendError with extra header lines, each ending in CRLF.
+func appendError(dst []byte, code int, msg, extra string) []byte {
 	if code < 100 || code > 599 {
 		code = 500
 	}
 	reason := StatusText(code)
 	dst = appendStart(dst, code)
+	dst = append(dst, extra...)
 	dst = append(dst, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: "...)
 	dst = strconv.AppendInt(dst, int64(3+1+len(reason)+2+len(msg)+1), 10)
 	dst = append(dst, "\r\nConnection: close\r\n\r\n"...)

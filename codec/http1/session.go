@@ -26,6 +26,9 @@ type session struct {
 	stream atomic.Pointer[bodyWriter]
 	// waiting is the deferred answer not yet given, if any.
 	waiting atomic.Pointer[deferred]
+	// closing: the reactor refused the connection while it waited for an
+	// answer (PhaseWait); that answer closes it.
+	closing atomic.Bool
 }
 
 // reset forgets the request in progress.
@@ -254,7 +257,9 @@ func (s *session) offload(h handlers.Handler, req *handlers.Request, keepAlive b
 	r := req.Clone()
 	r.Conn = offload.Detach(r.Conn) // the connection may close, and be recycled, meanwhile
 	conn := s.conn
-	return s.c.pool.Go(func() {
+	// The copy counts against the input budget until the handler returns;
+	// the request is dropped, unrun, if the client leaves while it waits.
+	return s.c.pool.Go(r.Conn.Context(), r.Size(), func() {
 		w := new(handlers.Response)
 		w.SetStreamer(&offloadStreamer{s, conn, r, keepAlive})
 		v, panicked := call(h, w, r)
@@ -267,6 +272,7 @@ func (s *session) offload(h handlers.Handler, req *handlers.Request, keepAlive b
 				return
 			}
 			f.Phase = codec.PhaseIdle
+			r.Close = r.Close || s.closing.Load() // refused meanwhile: the last answer
 			s.respond(f, w, r, keepAlive, panicked)
 		})
 	})
@@ -328,10 +334,21 @@ type handlerPanic struct {
 	stack []byte
 }
 
-// Timeout answers 408 when a request was partly received; an idle
-// connection just closes.
-func (s *session) Timeout(p codec.Phase, f *codec.Flow) {
-	if p == codec.PhaseHead || p == codec.PhaseBody {
+// Refuse answers a request partly received: 408 after a timeout, 503
+// (Retry-After) when the engine's input budget is spent; an idle
+// connection just closes. A connection waiting for a request on the
+// offload pool cannot answer out of order: its pending answer will be the
+// last, with Connection: close.
+func (s *session) Refuse(r codec.Refusal, p codec.Phase, _ []byte, f *codec.Flow) {
+	switch {
+	case p == codec.PhaseWait:
+		s.closing.Store(true)
+	case p != codec.PhaseHead && p != codec.PhaseBody:
+	case r == codec.RefuseOverload:
+		f.Out = appendError(f.Out, 503, msgOverload, "Retry-After: 1\r\n")
+		f.Errors++
+		f.Close = true
+	default:
 		f.Out = AppendError(f.Out, 408, msgTimeout)
 		f.Errors++
 		f.Close = true

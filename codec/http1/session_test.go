@@ -357,26 +357,39 @@ func TestUnreadBody(t *testing.T) {
 
 // TestTimeout (rule 8): a timeout while a request is partly received is
 // answered 408 and closes; an idle timeout closes silently.
-func TestTimeout(t *testing.T) {
+// TestRefuse: a request partly received gets 408 after a timeout, 503
+// with Retry-After after an overload; an idle connection just closes, and
+// one waiting for an offloaded answer cannot answer out of order: it is
+// marked to close after that answer.
+func TestRefuse(t *testing.T) {
 	c := testCodec(t, codec.Limits{})
+	overloaded := errResp(503, msgOverload)
+	overloaded = strings.Replace(overloaded, "Date: X\r\n", "Date: X\r\nRetry-After: 1\r\n", 1)
 	for _, tt := range []struct {
+		r    codec.Refusal
 		p    codec.Phase
 		want string
 	}{
-		{codec.PhaseHead, errResp(408, msgTimeout)},
-		{codec.PhaseBody, errResp(408, msgTimeout)},
-		{codec.PhaseIdle, ""},
+		{codec.RefuseTimeout, codec.PhaseHead, errResp(408, msgTimeout)},
+		{codec.RefuseTimeout, codec.PhaseBody, errResp(408, msgTimeout)},
+		{codec.RefuseTimeout, codec.PhaseIdle, ""},
+		{codec.RefuseOverload, codec.PhaseHead, overloaded},
+		{codec.RefuseOverload, codec.PhaseBody, overloaded},
+		{codec.RefuseOverload, codec.PhaseWait, ""},
 	} {
 		s := c.NewSession(&fakeConn{})
 		f := codec.Flow{Limit: 1 << 20}
 		s.Serve([]byte("GET / HTTP/1.1\r\n"), &f)
 		f = codec.Flow{Limit: 1 << 20}
-		s.Timeout(tt.p, &f)
+		s.Refuse(tt.r, tt.p, nil, &f)
 		if got := normalize(f.Out); got != tt.want {
-			t.Errorf("%v: got %q, want %q", tt.p, got, tt.want)
+			t.Errorf("%v %v: got %q, want %q", tt.r, tt.p, got, tt.want)
 		}
 		if f.Close != (tt.want != "") || f.Errors != len(statusOf(tt.want)) {
-			t.Errorf("%v: got close=%v errors=%d", tt.p, f.Close, f.Errors)
+			t.Errorf("%v %v: got close=%v errors=%d", tt.r, tt.p, f.Close, f.Errors)
+		}
+		if closing := s.(*session).closing.Load(); closing != (tt.p == codec.PhaseWait) {
+			t.Errorf("%v %v: closing after the answer waited for = %v", tt.r, tt.p, closing)
 		}
 		s.Close()
 	}

@@ -73,7 +73,7 @@ func (o *offloadStreamer) Defer(w *handlers.Response) handlers.Deferred {
 // the connection closes after it.
 func (d *deferred) connHeader(r *handlers.Response) (uint8, bool) {
 	switch {
-	case d.close || r.WantsClose():
+	case d.close || r.WantsClose() || d.s.closing.Load():
 		return connClose, true
 	case d.keepAlive:
 		return connKeepAlive, false

@@ -1,6 +1,7 @@
 package msgpackrpc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -19,7 +20,7 @@ var fuzzLimits = codec.Limits{MaxFrame: 256}
 // fresh pool.
 type swapPool struct{ p *fakePool }
 
-func (s *swapPool) Go(fn func()) bool { return s.p.Go(fn) }
+func (s *swapPool) Go(ctx context.Context, n int, fn func()) bool { return s.p.Go(ctx, n, fn) }
 
 // fuzzRun serves the pieces through a fresh session of c whose blocking
 // calls go to a pool of two, run once all is fed, and describes the

@@ -78,6 +78,7 @@ func (c *fakeConn) Loop() int                                { return c.loop }
 func (c *fakeConn) Value() any                               { return c.value }
 func (c *fakeConn) SetValue(v any)                           { c.value = v }
 func (c *fakeConn) EngineContext() context.Context           { return context.Background() }
+func (c *fakeConn) Context() context.Context                 { return context.Background() }
 func (c *fakeConn) PostWritable(fn func(f *codec.Flow)) bool { return c.Post(fn) }
 func (c *fakeConn) Post(fn func(f *codec.Flow)) bool {
 	c.mu.Lock()
@@ -108,7 +109,7 @@ type fakePool struct {
 	queue []func()
 }
 
-func (p *fakePool) Go(fn func()) bool {
+func (p *fakePool) Go(_ context.Context, _ int, fn func()) bool {
 	if p.size >= 0 && len(p.queue) >= p.size {
 		return false
 	}
@@ -295,6 +296,19 @@ func (d *driver) serve() {
 			return
 		}
 	}
+}
+
+// refuse refuses the connection as the reactor does: the session answers,
+// the input is dropped, and a timeout closes whatever the session says.
+func (d *driver) refuse(r codec.Refusal) {
+	d.t.Helper()
+	f := d.flow()
+	d.s.Refuse(r, d.phase, d.in, f)
+	d.in = nil
+	if r == codec.RefuseTimeout {
+		f.Close = true
+	}
+	d.finish(f)
 }
 
 // flush serves what is buffered even when Need says the frame cannot be

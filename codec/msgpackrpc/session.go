@@ -3,6 +3,7 @@ package msgpackrpc
 import (
 	"context"
 	"log/slog"
+	"math"
 	"strconv"
 
 	"github.com/tokamak-io/tokamak/codec"
@@ -17,6 +18,8 @@ const (
 	errParams     = "params are not an array"
 	errMethodType = "method is not a string"
 	errUnknown    = "unknown method " // followed by the quoted name
+	errTimeout    = "timed out: the request did not arrive whole in time"
+	errOverload   = "busy: the server holds too much partial input; try again later"
 )
 
 // session is the state of one connection: a partly received frame's walk,
@@ -243,16 +246,65 @@ func appendReply(dst []byte, msgid uint32, w *handlers.Reply) []byte {
 	return appendErrorBytes(dst, msgid, msg)
 }
 
-// Timeout ends a connection whose frame did not arrive in time, or that
-// stayed idle: nothing can be answered without a msgid.
-func (s *session) Timeout(p codec.Phase, f *codec.Flow) {
-	if s.fr.Partial() {
-		f.Errors++
-		if log := s.c.log; log.Enabled(context.Background(), slog.LevelDebug) {
-			log.Debug("msgpackrpc: partial frame timed out", "phase", p, "remote", s.conn.RemoteAddr())
-		}
-	}
+// Refuse ends a connection whose frame did not arrive in time, that stayed
+// idle, or whose partial frame the engine's input budget cannot hold. A
+// partial request whose msgid has arrived gets an error response (the
+// rest of the frame will never be read); nothing else can be answered
+// without a msgid. After an overload the calls on the offload pool are
+// answered before the connection closes.
+func (s *session) Refuse(r codec.Refusal, p codec.Phase, in []byte, f *codec.Flow) {
+	partial := s.fr.Partial()
 	s.release()
+	f.Phase, s.left = codec.PhaseIdle, false
+	if !partial {
+		if r == codec.RefuseOverload {
+			s.broken = true
+			s.settle(f)
+		}
+		return
+	}
+	f.Errors++
+	msg := errTimeout
+	if r == codec.RefuseOverload {
+		msg = errOverload
+	}
+	if msgid, ok := partialMsgid(in); ok {
+		f.Out = AppendError(f.Out, msgid, msg)
+	}
+	if log := s.c.log; log.Enabled(context.Background(), slog.LevelDebug) {
+		log.Debug("msgpackrpc: partial frame refused", "reason", r, "phase", p, "remote", s.conn.RemoteAddr())
+	}
+	if r == codec.RefuseOverload {
+		s.broken = true // nothing more is read; the pending calls finish
+		s.settle(f)
+	}
+}
+
+// partialMsgid reads the msgid of the request that starts in, a frame not
+// yet complete.
+func partialMsgid(in []byte) (uint32, bool) {
+	// The array's elements are not all here, so its header is read by
+	// hand: ReadArrayHeader wants them.
+	var rest []byte
+	switch {
+	case len(in) >= 1 && in[0] == 0x94: // fixarray
+		rest = in[1:]
+	case len(in) >= 3 && string(in[:3]) == "\xdc\x00\x04": // array 16
+		rest = in[3:]
+	case len(in) >= 5 && string(in[:5]) == "\xdd\x00\x00\x00\x04": // array 32
+		rest = in[5:]
+	default:
+		return 0, false
+	}
+	typ, rest, err := mpack.ReadUint(rest)
+	if err != nil || typ != TypeRequest {
+		return 0, false
+	}
+	id, _, err := mpack.ReadUint(rest)
+	if err != nil || id > math.MaxUint32 {
+		return 0, false
+	}
+	return uint32(id), true
 }
 
 // Close releases the connection. Answers of offloaded calls still running

@@ -284,24 +284,52 @@ func TestDraining(t *testing.T) {
 	}
 }
 
-// TestTimeout: a partial frame that times out counts as an error and gives
-// its Walker back; an idle connection just closes.
-func TestTimeout(t *testing.T) {
+// TestRefuse: a partial frame that times out, or that the input budget
+// refuses, counts as an error, gives its Walker back and gets an error
+// response when its msgid has arrived; an idle connection just closes.
+// After an overload the calls on the offload pool are answered first.
+func TestRefuse(t *testing.T) {
 	c := testCodec(t, codec.Limits{}, nil)
-	d := newDriver(t, c)
-	d.feed(ping1[:3])
-	s := d.s.(*session)
-	f := d.flow()
-	s.Timeout(codec.PhaseHead, f)
-	if f.Errors != 1 || len(f.Out) != 0 || s.fr.Partial() {
-		t.Fatalf("got errors=%d out=%q own=%v, want 1, nothing, none", f.Errors, f.Out, s.fr.Partial())
+	timedOut := AppendError(nil, 1, errTimeout)
+	for _, tt := range []struct {
+		name string
+		fed  []byte
+		want []byte
+	}{
+		{"msgid here", ping1[:3], timedOut},
+		{"msgid not here", ping1[:2], nil},
+		{"a notification", frame(`93 02 a4 "pi"`), nil},
+	} {
+		d := newDriver(t, c)
+		d.feed(tt.fed)
+		s := d.s.(*session)
+		d.refuse(codec.RefuseTimeout)
+		if d.errors != 1 || !bytes.Equal(d.out, tt.want) || s.fr.Partial() || !d.closed {
+			t.Errorf("%s: got errors=%d out=%q partial=%v closed=%v, want 1, %q, no Walker, closed",
+				tt.name, d.errors, hexOf(d.out), s.fr.Partial(), d.closed, hexOf(tt.want))
+		}
 	}
-	d = newDriver(t, c)
+	d := newDriver(t, c)
 	d.feed(ping1)
-	f = d.flow()
-	d.s.Timeout(codec.PhaseIdle, f)
-	if f.Errors != 0 || len(f.Out) != len(pong1) {
-		t.Fatalf("idle: got errors=%d out=%q, want 0 and only the earlier answer", f.Errors, hexOf(f.Out))
+	d.refuse(codec.RefuseTimeout)
+	if d.errors != 0 || !bytes.Equal(d.out, pong1) {
+		t.Fatalf("idle: got errors=%d out=%q, want 0 and only the earlier answer", d.errors, hexOf(d.out))
+	}
+
+	pool := &fakePool{size: -1}
+	c = testCodec(t, codec.Limits{}, pool)
+	d = newDriver(t, c)
+	d.feed(cat(slow1, ping1[:3]))
+	d.refuse(codec.RefuseOverload)
+	busy := AppendError(nil, 1, errOverload)
+	if !bytes.Equal(d.out, busy) || d.closed || !d.busy {
+		t.Fatalf("overload: got %q closed=%v busy=%v, want %q, open while the call runs", hexOf(d.out), d.closed, d.busy, hexOf(busy))
+	}
+	d.feed(ping2) // refused: nothing more is read
+	pool.run()
+	d.deliver()
+	if want := cat(busy, slowAns1); !bytes.Equal(d.out, want) || !d.closed {
+		t.Fatalf("overload: got %q closed=%v, want %q and closed", hexOf(d.out), d.closed, hexOf(want))
 	}
 }
 

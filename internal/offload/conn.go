@@ -8,8 +8,8 @@ import (
 )
 
 // Detach returns a copy of c for work that runs off the event loop: its
-// LocalAddr, RemoteAddr, Loop, EngineContext and Value are read now, on the
-// loop, and stay valid however long the work runs — even once the
+// LocalAddr, RemoteAddr, Loop, EngineContext, Context and Value are read
+// now, on the loop, and stay valid however long the work runs — even once the
 // connection has closed, when the reactor's own Conn no longer knows them
 // (gnet clears a closed connection's addresses and reuses its descriptor).
 // SetValue on the copy changes only the copy: the connection's value
@@ -27,6 +27,7 @@ func Detach(c handlers.Conn) handlers.Conn {
 		loop:   c.Loop(),
 		value:  c.Value(),
 		ctx:    c.EngineContext(),
+		conn:   c.Context(),
 	}
 }
 
@@ -34,7 +35,7 @@ type detached struct {
 	local, remote net.Addr
 	loop          int
 	value         any
-	ctx           context.Context
+	ctx, conn     context.Context
 }
 
 func (d *detached) LocalAddr() net.Addr            { return d.local }
@@ -43,3 +44,4 @@ func (d *detached) Loop() int                      { return d.loop }
 func (d *detached) Value() any                     { return d.value }
 func (d *detached) SetValue(v any)                 { d.value = v }
 func (d *detached) EngineContext() context.Context { return d.ctx }
+func (d *detached) Context() context.Context       { return d.conn }

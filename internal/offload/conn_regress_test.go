@@ -18,6 +18,7 @@ func (c *loopConn) Loop() int                      { return 3 }
 func (c *loopConn) Value() any                     { return c.value }
 func (c *loopConn) SetValue(v any)                 { c.value = v }
 func (c *loopConn) EngineContext() context.Context { return context.Background() }
+func (c *loopConn) Context() context.Context       { return context.Background() }
 
 // Work handed to the pool keeps the connection's addresses however long it
 // runs, and never touches the loop's connection.

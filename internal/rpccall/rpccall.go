@@ -75,8 +75,8 @@ type Done func(f *codec.Flow, w *handlers.Reply, panicked any)
 // Offload runs m on pool for a call of method with params, both copied
 // first (and the Call's Conn detached from conn, see [offload.Detach]),
 // then hands the reply to done on conn's loop. It reports false at
-// once, running nothing, when the pool is full or absent: answer
-// [handlers.CodeBusy]. done is not called when the connection closes first
+// once, running nothing, when the pool is full or absent, or the input
+// budget cannot take the copy: answer [handlers.CodeBusy]. done is not called when the connection closes first
 // (Post drops it), so whatever done would release, the session's Close
 // must release too.
 func Offload(pool codec.Pool, conn codec.Conn, m handlers.Method, method, params []byte, done Done) bool {
@@ -88,7 +88,9 @@ func Offload(pool codec.Pool, conn codec.Conn, m handlers.Method, method, params
 	// The method gets a copy of the connection's addresses: the
 	// connection itself may close, and be recycled, while it runs.
 	c := &handlers.Call{Method: buf[:len(method):len(method)], Params: buf[len(method):], Conn: offload.Detach(conn)}
-	return pool.Go(func() {
+	// The copy counts against the input budget until the method returns;
+	// the call is dropped, unrun, if the client leaves while it waits.
+	return pool.Go(c.Conn.Context(), cap(buf), func() {
 		w := new(handlers.Reply)
 		p := Serve(m, w, c)
 		conn.Post(func(f *codec.Flow) { done(f, w, p) })

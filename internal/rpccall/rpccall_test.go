@@ -58,7 +58,7 @@ func TestServe(t *testing.T) {
 
 type goPool struct{ full bool }
 
-func (p goPool) Go(fn func()) bool {
+func (p goPool) Go(_ context.Context, _ int, fn func()) bool {
 	if p.full {
 		return false
 	}
@@ -79,6 +79,7 @@ func (*postConn) Loop() int                                { return 0 }
 func (*postConn) Value() any                               { return nil }
 func (*postConn) SetValue(any)                             {}
 func (*postConn) EngineContext() context.Context           { return context.Background() }
+func (*postConn) Context() context.Context                 { return context.Background() }
 
 func TestOffload(t *testing.T) {
 	conn := &postConn{posted: make(chan func(*codec.Flow), 1)}
