@@ -341,12 +341,14 @@ func (c *conn) refuse(r codec.Refusal) {
 	if !c.guarded(func() { c.sess.Refuse(r, c.phase, in, f) }) {
 		f.Out, f.Close = f.Out[:0], true
 	}
+	// What the connection held is free before its last reply leaves.
 	c.dropInput()
+	c.sessHeld = int32(min(max(f.Held, 0), math.MaxInt32))
+	c.account()
 	if r == codec.RefuseTimeout {
 		f.Close = true
 	}
 	c.finish(f, nil, 0)
-	c.account()
 }
 
 // boundPaused closes a paused or waiting connection whose input keeps

@@ -29,18 +29,39 @@ import (
 //	later D X → "X\n" after D ms through Post, serving on meanwhile (Busy)
 //	stream N S → N numbered lines of S bytes, one per PostWritable
 //	panic    → the session panics
+//	hold N   → "held\n"; the session holds N more bytes (codec.Flow.Held) and owes the rest of a call (PhaseBody)
+//	free     → "freed\n"; it holds nothing
+//	hb       → nothing: a heartbeat (codec.Flow.Control)
+//	ctx      → "ctx\n"; the connection's context goes to connContexts
 //
-// A timeout answers "timeout <phase>\n"; while draining every reply closes.
+// A refusal answers "<reason> <phase>\n" and closes; while draining every
+// reply closes.
 type lineCodec struct{}
+
+// connContexts receives the contexts that "ctx" asks for.
+var connContexts = make(chan context.Context, 16)
 
 type lineSession struct {
 	c       codec.Conn
 	pending int // "later" answers not posted yet
+	held    int // bytes "held" for a call in progress (hold N)
 }
 
 func (lineCodec) NewSession(c codec.Conn) codec.Session { return &lineSession{c: c} }
 
+// Serve serves the lines; while it holds bytes (hold N, until free) the
+// connection owes the rest of a call: PhaseBody, as Cocaine with a unary
+// call's params.
 func (s *lineSession) Serve(in []byte, f *codec.Flow) int {
+	n := s.serve(in, f)
+	if s.held > 0 && f.Phase != codec.PhaseWait {
+		f.Phase = codec.PhaseBody
+	}
+	f.Held = s.held
+	return n
+}
+
+func (s *lineSession) serve(in []byte, f *codec.Flow) int {
 	n := 0
 	for len(f.Out) < f.Limit || n == 0 {
 		i := bytes.IndexByte(in[n:], '\n')
@@ -125,6 +146,18 @@ func (s *lineSession) Serve(in []byte, f *codec.Flow) int {
 			return n
 		case "panic":
 			panic("session bug")
+		case "hold":
+			size, _ := strconv.Atoi(arg)
+			s.held += size
+			f.Out = append(f.Out, "held\n"...)
+		case "free":
+			s.held = 0
+			f.Out = append(f.Out, "freed\n"...)
+		case "hb": // a heartbeat: control, no answer
+			f.Control += len(line) + 1
+		case "ctx": // hands the connection's context to the test
+			connContexts <- s.c.Context()
+			f.Out = append(f.Out, "ctx\n"...)
 		default:
 			f.Out = append(f.Out, "?\n"...)
 			f.Errors++

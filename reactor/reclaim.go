@@ -23,6 +23,13 @@ type reclaimer struct {
 	peakHeld, peakOpen int64
 	last               time.Time
 	running            atomic.Bool
+	free               func() // what a reclaim does; nil: freeMemory
+}
+
+// freeMemory collects twice and returns the freed pages.
+func freeMemory() {
+	runtime.GC()         // pooled buffers move to the pools' victim caches
+	debug.FreeOSMemory() // collects them, then returns the free pages
 }
 
 // Thresholds of a storm worth reclaiming after, and the least time between
@@ -43,9 +50,12 @@ func (r *reclaimer) check(held, open int64, now time.Time) {
 	}
 	r.peakHeld, r.peakOpen, r.last = held, open, now
 	r.running.Store(true)
+	free := r.free
+	if free == nil {
+		free = freeMemory
+	}
 	go func() {
 		defer r.running.Store(false)
-		runtime.GC()         // pooled buffers move to the pools' victim caches
-		debug.FreeOSMemory() // collects them, then returns the free pages
+		free()
 	}()
 }
