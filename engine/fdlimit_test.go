@@ -23,22 +23,30 @@ import (
 const fdChildEnv = "TOKAMAK_TEST_FDLIMIT_CHILD"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(fdChildEnv) != "" {
+	switch os.Getenv(fdChildEnv) {
+	case "fdlimit":
 		os.Exit(fdLimitChild())
+	case "storm":
+		os.Exit(serveChild(engine.Config{Loops: 1}))
 	}
 	os.Exit(m.Run())
 }
 
-// fdLimitChild serves with a descriptor limit of 64 until its stdin closes.
-// Lines on stdin drive it: "exhaust" opens files until none is left,
-// "release" closes them.
+// fdLimitChild serves with a descriptor limit of 64 (see serveChild).
 func fdLimitChild() int {
 	lim := syscall.Rlimit{Cur: 64, Max: 64}
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		fmt.Println("ERR", err)
 		return 1
 	}
-	e := engine.New(engine.Config{Loops: 1})
+	return serveChild(engine.Config{Loops: 1})
+}
+
+// serveChild serves the built-ins on HTTP with cfg until its stdin closes.
+// Lines on stdin drive it: "exhaust" opens files until none is left,
+// "release" closes them.
+func serveChild(cfg engine.Config) int {
+	e := engine.New(cfg)
 	handlers.RegisterBuiltins(e.Handlers(), e.Stats)
 	addr, err := e.Listen("http://127.0.0.1:0")
 	if err != nil {
@@ -81,11 +89,12 @@ func fdLimitChild() int {
 	return 0
 }
 
-// fdChild is the engine running in a child process under a low descriptor
-// limit.
+// fdChild is the engine running in a child process: under a low
+// descriptor limit, or with a memory of its own to measure.
 type fdChild struct {
 	addr     string
 	maxConns int
+	pid      int
 	stdin    io.WriteCloser
 	stdout   *bufio.Reader
 	stderr   *lockedBuffer
@@ -94,8 +103,15 @@ type fdChild struct {
 
 func startFDChild(t *testing.T) *fdChild {
 	t.Helper()
+	return startChild(t, "fdlimit")
+}
+
+// startChild starts this test binary as a child that serves in mode (see
+// TestMain).
+func startChild(t *testing.T, mode string) *fdChild {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), fdChildEnv+"=1")
+	cmd.Env = append(os.Environ(), fdChildEnv+"="+mode)
 	ch := &fdChild{stderr: new(lockedBuffer), exited: make(chan error, 1)}
 	ch.stdin, _ = cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
@@ -104,6 +120,7 @@ func startFDChild(t *testing.T) *fdChild {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	ch.pid = cmd.Process.Pid
 	go func() { ch.exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		ch.stdin.Close()
@@ -254,4 +271,22 @@ func TestAcceptFailureDoesNotStopTheEngine(t *testing.T) {
 	if !strings.Contains(ch.stderr.String(), "starting them again") {
 		t.Errorf("the engine did not report the restart; its log:\n%s", ch.stderr)
 	}
+}
+
+// rssOf returns the resident memory of process pid, in bytes.
+func rssOf(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(rest), "%d", &kb)
+			return kb << 10
+		}
+	}
+	t.Fatalf("no VmRSS in /proc/%d/status", pid)
+	return 0
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -127,3 +128,35 @@ func IdleHeapPerConn(t testing.TB, e *engine.Engine, addr string, conns int, req
 	}
 	return float64(int64(heap())-int64(before)) / float64(conns)
 }
+
+// HeldPeak samples the input e holds — its loops' and its offload pool's
+// copies, which count against its input budget — every 2 ms until the
+// returned stop is called, which returns the largest value seen.
+func HeldPeak(e *engine.Engine) (stop func() int64) {
+	var peak atomic.Int64
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			st := e.Stats()
+			peak.Store(max(peak.Load(), st.Total().InputHeld+st.OffloadHeld))
+			select {
+			case <-done:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		<-finished
+		return peak.Load()
+	}
+}
+
+// HeldBound is the most input an engine with input budget budget may hold
+// while conns connections grow at once: the budget, and for each
+// connection what it may hold below its floor (at most 64 KiB) and one
+// read (64 KiB) that takes it past the budget before it is refused.
+func HeldBound(budget int64, conns int) int64 { return budget + int64(conns)*(128<<10) }
