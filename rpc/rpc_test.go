@@ -168,7 +168,7 @@ func TestHTTPBridge(t *testing.T) {
 		{"json not array", "/rpc/echo", "application/json", `{"a":1}`, 400, `{"error":"params: the body is not one msgpack array","code":2}`},
 		{"json malformed", "/rpc/echo", "application/json", `[1,`, 400, `{"error":"params: unexpected EOF","code":2}`},
 		{"json two values", "/rpc/echo", "application/json", `[1] [2]`, 400, `{"error":"params: more than one JSON value","code":2}`},
-		{"json too deep", "/rpc/echo", "application/json", strings.Repeat("[", 40) + strings.Repeat("]", 40), 400, `{"error":"params: the body is not one msgpack array","code":2}`},
+		{"json too deep", "/rpc/echo", "application/json", strings.Repeat("[", 40) + strings.Repeat("]", 40), 400, `{"error":"params: nesting deeper than 32 arrays and objects","code":2}`},
 		{"json method error", "/rpc/fail", "application/json", `[]`, 500, `{"error":"it failed","code":42}`},
 		{"json bad result", "/rpc/bad%20result", "application/json", `[]`, 500, `{"error":"internal error: the method's result is not one msgpack value","code":4}`},
 		{"json nan", "/rpc/nan", "application/json", `[]`, 500, `{"error":"result: NaN or an infinity has no JSON form","code":4}`},
