@@ -28,8 +28,9 @@ func RegisterHTTP(reg *handlers.Registry) {
 //
 // with the status 404 for an unknown method, 400 for a body that is not
 // one array (or not valid JSON), 503 with Retry-After when the offload pool
-// is full, 415 for another Content-Type, and 500 for every other error
-// (the method's own, an invalid result). A panic in the method is passed on
+// is full, 408 for a method that answers handlers.CodeTimeout, 415 for
+// another Content-Type, and 500 for every other error (the method's own,
+// an invalid result). A panic in the method is passed on
 // to the codec, which logs it and answers as for any handler's panic. The
 // {method} segment is percent-decoded.
 //
@@ -181,6 +182,8 @@ func failure(w *handlers.Response, ct mediaType, code int, msg string) {
 	case handlers.CodeBusy:
 		status = 503
 		w.Header("Retry-After", "1")
+	case handlers.CodeTimeout:
+		status = 408
 	}
 	w.SetStatus(status)
 	body := w.Body()[:0]

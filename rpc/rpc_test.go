@@ -130,6 +130,7 @@ func bridgeRegistry() *handlers.Registry {
 	RegisterBuiltins(reg)
 	RegisterHTTP(reg)
 	reg.HandleRPCFunc("fail", func(w *handlers.Reply, c *handlers.Call) { w.SetError(42, "it failed") })
+	reg.HandleRPCFunc("late", func(w *handlers.Reply, c *handlers.Call) { w.SetError(handlers.CodeTimeout, "too late") })
 	reg.HandleRPCFunc("panic", func(*handlers.Reply, *handlers.Call) { panic("boom") })
 	reg.HandleRPCFunc("bad result", func(w *handlers.Reply, c *handlers.Call) { w.SetResult([]byte{0x92, 0x01}) })
 	reg.HandleRPCFunc("nan", func(w *handlers.Reply, c *handlers.Call) {
@@ -170,6 +171,7 @@ func TestHTTPBridge(t *testing.T) {
 		{"json two values", "/rpc/echo", "application/json", `[1] [2]`, 400, `{"error":"params: more than one JSON value","code":2}`},
 		{"json too deep", "/rpc/echo", "application/json", strings.Repeat("[", 40) + strings.Repeat("]", 40), 400, `{"error":"params: nesting deeper than 32 arrays and objects","code":2}`},
 		{"json method error", "/rpc/fail", "application/json", `[]`, 500, `{"error":"it failed","code":42}`},
+		{"json timeout error", "/rpc/late", "application/json", `[]`, 408, `{"error":"too late","code":6}`},
 		{"json bad result", "/rpc/bad%20result", "application/json", `[]`, 500, `{"error":"internal error: the method's result is not one msgpack value","code":4}`},
 		{"json nan", "/rpc/nan", "application/json", `[]`, 500, `{"error":"result: NaN or an infinity has no JSON form","code":4}`},
 		{"json bin and keys", "/rpc/bin", "application/json", `[]`, 200, `{"b":"AAH/","7":"int key","e":{"type":5,"data":"CQ=="}}`},
