@@ -32,8 +32,13 @@ type Config struct {
 // The contestants: servers, and the two load tools of the wrk rows.
 var httpServers = []string{"tokamak", "nethttp", "fasthttp", "gnetraw"}
 
+// baseName is the contestant of -base: an older build of tokamak's server,
+// run as tokamak is (see withBase).
+const baseName = "base"
+
 var displayNames = map[string]string{
 	"tokamak":  "tokamak",
+	baseName:   "tokamak (base)",
 	"nethttp":  "net/http",
 	"fasthttp": "fasthttp",
 	"gnetraw":  "gnet raw",
@@ -51,7 +56,7 @@ func displayName(who string) string {
 
 // rpcMethod is the echo method each RPC server answers: net/rpc only
 // dispatches "Service.Method" names (see bench/peers/netrpc).
-var rpcMethod = map[string]string{"tokamak": "echo", "netrpc": "Echo.Echo"}
+var rpcMethod = map[string]string{"tokamak": "echo", baseName: "echo", "netrpc": "Echo.Echo"}
 
 // allConfigs is the full matrix, in run order.
 func allConfigs(idleConns int) []Config {
@@ -70,6 +75,20 @@ func allConfigs(idleConns int) []Config {
 		{Name: "wrk-c50", Kind: kindTool, Conns: 50, Pipeline: 1, Who: []string{"load", "wrk"}, Title: "bench/load vs wrk against tokamak, 50 connections"},
 		{Name: "wrk-c50-p16", Kind: kindTool, Conns: 50, Pipeline: 16, Who: []string{"load", "wrk"}, Title: "bench/load vs wrk against tokamak, 50 connections, pipelined ×16"},
 	}
+}
+
+// withBase adds the base build right after tokamak in every configuration
+// that runs tokamak's server as a contestant (HTTP, RPC, idle; the wrk
+// rows run it as the server of both load tools), so that the two builds
+// run back to back in either order. It does not change cs.
+func withBase(cs []Config) []Config {
+	out := slices.Clone(cs)
+	for i := range out {
+		if j := slices.Index(out[i].Who, "tokamak"); j >= 0 {
+			out[i].Who = slices.Insert(slices.Clone(out[i].Who), j+1, baseName)
+		}
+	}
+	return out
 }
 
 // subject is the contestant whose ratios a configuration reports: tokamak,

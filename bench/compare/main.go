@@ -6,15 +6,36 @@
 //	go run ./bench/compare -quick           # 1 repetition of 2 s runs (about 80 s)
 //	go run ./bench/compare -only c50,tokamak,nethttp -d 1s -reps 1 -out /tmp/b.md
 //	go run ./bench/compare -write=false -json runs.json -profile cpu.pprof
+//	go run ./bench/compare -base /tmp/tk-base-server -only tokamak,base -reps 4 -base-out /tmp/before-after.md
 //
 // Flags: -reps N and -d DURATION set the repetitions and the length of each
 // load run; -quick shortens both; -only selects configurations (c50 c256
 // c50-p16 c256-p16 rpc-64B rpc-4KiB rpc-64B-d16 idle wrk-c50 wrk-c50-p16) and/or
-// contestants (tokamak nethttp fasthttp gnetraw netrpc load wrk), by name or
-// path.Match pattern; -out picks the markdown file, -write=false only
-// prints, -json FILE writes the raw runs, -profile FILE saves a CPU profile
-// of tokamak; -idle N sets the idle connections, -pin=false turns pinning
-// off, -wrk names the wrk binary ("" skips the wrk rows).
+// contestants (tokamak nethttp fasthttp gnetraw netrpc load wrk, and base
+// with -base), by name or path.Match pattern; -out picks the markdown file,
+// -write=false only prints, -json FILE writes the raw runs, -profile FILE
+// saves a CPU profile of tokamak; -idle N sets the idle connections,
+// -pin=false turns pinning off, -wrk names the wrk binary ("" skips the wrk
+// rows); -base PATH and -base-out FILE compare two builds of tokamak (below).
+//
+// Before and after: -base PATH names a prebuilt server binary, an older
+// build of ./cmd/server, e.g.
+//
+//	git worktree add /tmp/tk-base <commit>
+//	(cd /tmp/tk-base && go build -o /tmp/tk-base-server ./cmd/server)
+//
+// It runs as the contestant base ("tokamak (base)") exactly as tokamak runs
+// the tree's ./cmd/server (same flags, -loops 1, GOMAXPROCS=1, pinning and
+// fresh ports), in every configuration that has tokamak as a contestant
+// (HTTP, RPC, idle; not the wrk rows), right after tokamak: the pair runs
+// back to back, in either order over an even -reps. The report then adds,
+// per configuration, tokamak/base within each repetition of the server's CPU
+// per request and req/s (KB per connection for idle), with median and
+// range: printed after the usual tables, in -json under "base", and
+// written to -base-out FILE when given. A run with -base is not the record
+// of the peers: it writes neither docs/benchmarks.md nor the chart, whatever
+// -write says. -only tokamak,base runs just the pair (about 5.5 minutes
+// with -reps 4); the full matrix with -base adds 8 runs per repetition.
 //
 // The full matrix is 30 runs per repetition: 26 load runs (16 HTTP, 6 RPC,
 // 4 bench/load vs wrk) of -d each plus about 0.3 s to start and stop a
@@ -128,10 +149,36 @@ type options struct {
 	idle     int
 	pin      bool
 	wrk      string
+	base     string // absolute once parsed
+	baseOut  string
 }
 
 // run is the command: report to stdout, progress to stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
+		return 2
+	}
+	if err := runHarness(ctx, o, args, stdout, stderr); err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "compare: interrupted; children stopped, nothing written")
+			return 130
+		}
+		fmt.Fprintln(stderr, "compare:", err)
+		return 1
+	}
+	return 0
+}
+
+// errUsage is returned by parseFlags for bad flags, after saying why on
+// stderr.
+var errUsage = errors.New("compare: bad flags")
+
+// parseFlags parses and checks the command line.
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
@@ -146,15 +193,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.idle, "idle", defaultIdle, "connections held for the idle-memory figure")
 	fs.BoolVar(&o.pin, "pin", true, "pin the server and the load to different CPUs with taskset when there are two")
 	fs.StringVar(&o.wrk, "wrk", "wrk", "wrk binary for the bench/load vs wrk rows; empty skips them")
+	fs.StringVar(&o.base, "base", "", "an older build of ./cmd/server: run it as contestant \"base\" next to tokamak, report tokamak/base per repetition and leave docs/benchmarks.md alone")
+	fs.StringVar(&o.baseOut, "base-out", "", "with -base, also write the before/after markdown to `file`")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./bench/compare [flags]\n\nRuns tokamak against its peers side by side and records the results in docs/benchmarks.md.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return nil, err
 		}
-		return 2
+		return nil, errUsage
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -168,17 +217,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 || o.reps < 1 || o.dur < 100*time.Millisecond || o.idle < 1 {
 		fmt.Fprintln(stderr, "compare: want no arguments, -reps ≥ 1, -d ≥ 100ms, -idle ≥ 1")
-		return 2
+		return nil, errUsage
 	}
-	if err := runHarness(ctx, &o, args, stdout, stderr); err != nil {
-		if ctx.Err() != nil {
-			fmt.Fprintln(stderr, "compare: interrupted; children stopped, nothing written")
-			return 130
+	if o.base != "" {
+		abs, err := checkBase(o.base)
+		if err != nil {
+			fmt.Fprintf(stderr, "compare: -base %s: %v\n", o.base, err)
+			return nil, errUsage
 		}
-		fmt.Fprintln(stderr, "compare:", err)
-		return 1
+		o.base = abs
+	} else {
+		bad := ""
+		switch {
+		case o.baseOut != "":
+			bad = "-base-out"
+		case slices.Contains(strings.Split(strings.ReplaceAll(o.only, " ", ""), ","), baseName):
+			bad = "-only " + baseName
+		}
+		if bad != "" {
+			fmt.Fprintf(stderr, "compare: %s needs -base PATH\n", bad)
+			return nil, errUsage
+		}
 	}
-	return 0
+	return &o, nil
 }
 
 // errFailedRuns reports failed runs after the report was written.
@@ -190,11 +251,15 @@ func runHarness(ctx context.Context, o *options, args []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	configs, err := selectConfigs(allConfigs(o.idle), o.only)
+	all := allConfigs(o.idle)
+	if o.base != "" {
+		all = withBase(all)
+	}
+	configs, err := selectConfigs(all, o.only)
 	if err != nil {
 		return err
 	}
-	h := &harness{root: root, dur: o.dur, log: stderr, serverCPU: -1, loadCPU: -1}
+	h := &harness{root: root, dur: o.dur, log: stderr, base: o.base, serverCPU: -1, loadCPU: -1}
 	h.ports.next = portLo + rand.IntN(portHi-portLo)
 	var notes []string
 	note := func(format string, a ...any) {
@@ -301,6 +366,12 @@ func runHarness(ctx context.Context, o *options, args []string, stdout, stderr i
 		idleN:    o.idle,
 	}
 	rep.Machine.Date = started.UTC()
+	if o.base != "" {
+		rep.Base = &baseReport{Binary: o.base, Revision: revision(o.base), Ratios: baseRatios(runs, configs)}
+		if tk := filepath.Join(h.bin, "server"); exists(tk) {
+			rep.Base.TokamakRevision = revision(tk)
+		}
+	}
 
 	if o.profile != "" {
 		c := allConfigs(o.idle)[3] // c256-p16
@@ -325,9 +396,21 @@ func runHarness(ctx context.Context, o *options, args []string, stdout, stderr i
 		return err
 	}
 	svgPath := strings.TrimSuffix(out, filepath.Ext(out)) + "-ratios.svg"
-	rep.svgName = filepath.Base(svgPath)
+	if o.base == "" {
+		rep.svgName = filepath.Base(svgPath)
+	}
 	md := rep.markdown()
 	fmt.Fprint(stdout, md)
+	if o.base != "" {
+		baseMd := rep.baseMarkdown()
+		fmt.Fprint(stdout, "\n", baseMd)
+		if o.baseOut != "" {
+			if err := os.WriteFile(o.baseOut, []byte(baseMd), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintln(stderr, "wrote", o.baseOut)
+		}
+	}
 
 	if o.jsonFile != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")
@@ -339,7 +422,10 @@ func runHarness(ctx context.Context, o *options, args []string, stdout, stderr i
 		}
 		fmt.Fprintln(stderr, "wrote", o.jsonFile)
 	}
-	if o.write {
+	switch {
+	case o.write && o.base != "":
+		fmt.Fprintf(stderr, "not writing %s: a run with -base compares two builds of tokamak, it is not the record of the peers\n", out)
+	case o.write:
 		if err := writeReport(out, svgPath, md, ratioSVG(rep.Verdicts)); err != nil {
 			return err
 		}

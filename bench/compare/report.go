@@ -76,17 +76,18 @@ func describeMachine(wrk string) machine {
 
 // report is everything the harness found; -json writes it whole.
 type report struct {
-	Machine  machine   `json:"machine"`
-	Command  string    `json:"command"`
-	Reps     int       `json:"reps"`
-	Duration string    `json:"duration"`
-	ClkTck   int64     `json:"clk_tck"`
-	Pinning  string    `json:"pinning"`
-	Notes    []string  `json:"notes,omitempty"`
-	Elapsed  float64   `json:"elapsed_s"`
-	Profile  string    `json:"profile,omitempty"`
-	Runs     []Run     `json:"runs"`
-	Verdicts []Verdict `json:"verdicts"`
+	Machine  machine     `json:"machine"`
+	Command  string      `json:"command"`
+	Reps     int         `json:"reps"`
+	Duration string      `json:"duration"`
+	ClkTck   int64       `json:"clk_tck"`
+	Pinning  string      `json:"pinning"`
+	Notes    []string    `json:"notes,omitempty"`
+	Elapsed  float64     `json:"elapsed_s"`
+	Profile  string      `json:"profile,omitempty"`
+	Runs     []Run       `json:"runs"`
+	Verdicts []Verdict   `json:"verdicts"`
+	Base     *baseReport `json:"base,omitempty"` // with -base
 
 	configs []Config
 	idleN   int
@@ -114,15 +115,7 @@ func (r *report) markdown() string {
 	p("Generated on %s by\n\n```sh\n%s\n```\n\n", m.Date.Format("2006-01-02 15:04 MST"), r.Command)
 	p("%d repetition(s) of %s per run, %s in all (build included); within every repetition the contestants of a configuration run one after another, in reverse order every other repetition (A B C D, D C B A, …), so that over an even number of repetitions a drift of the machine's speed over minutes favours neither side of a ratio.\n\n",
 		r.Reps, r.Duration, (time.Duration(r.Elapsed) * time.Second).String())
-	mem := ""
-	if m.MemGiB > 0 {
-		mem = fmt.Sprintf(", %.0f GiB", m.MemGiB)
-	}
-	wrk := "wrk not installed"
-	if m.Wrk != "" {
-		wrk = m.Wrk
-	}
-	p("- Machine: %s, %d CPUs%s; %s; %s; %s; load average at the start %s.\n", m.CPU, m.Cores, mem, m.Kernel, m.Go, wrk, orDash(m.LoadAvg))
+	p("%s", m.line())
 	p("- Pinning: %s\n", r.Pinning)
 	p("- Every server runs with `GOMAXPROCS=1`, tokamak and gnet raw with one event loop (`-loops 1`): the figures are per core. A fresh server on a fresh port serves each run and is stopped with SIGTERM after it.\n")
 	p("- Load: HTTP `GET /plaintext` from `bench/load -threads 1` (keep-alive; `-pipeline 16` for ×16); MessagePack-RPC echo from `bench/prelim/rpcload`, one call in flight per connection (16 for `-d16`), every answer checked; tokamak is called `echo`, the net/rpc peer `Echo.Echo`.\n")
@@ -133,12 +126,7 @@ func (r *report) markdown() string {
 	}
 	p("\n")
 	p("- Each cell: median over the repetitions (min–max). A run with errors is marked ⚠, counted in the tables and left out of the ratios. Ratios are taken within each repetition (the two runs are at most three runs apart), then summarised by median and range.\n")
-	if n, of := r.sharedRuns(); n > 0 {
-		p("- Note: in %d of %d runs the server's CPU was also busy with other work (its busy fraction in `/proc/stat` exceeded the server's own use by more than %.2f of a core; `cpu_busy` in -json): the machine was shared, expect noise.\n", n, of, sharedSlack)
-	}
-	for _, n := range r.Notes {
-		p("- Note: %s\n", n)
-	}
+	r.notes(&b)
 	p("\n")
 
 	r.tables(&b)
@@ -163,6 +151,30 @@ func (r *report) markdown() string {
 	return b.String()
 }
 
+// line is the machine as a list item of the report.
+func (m *machine) line() string {
+	mem := ""
+	if m.MemGiB > 0 {
+		mem = fmt.Sprintf(", %.0f GiB", m.MemGiB)
+	}
+	wrk := "wrk not installed"
+	if m.Wrk != "" {
+		wrk = m.Wrk
+	}
+	return fmt.Sprintf("- Machine: %s, %d CPUs%s; %s; %s; %s; load average at the start %s.\n", m.CPU, m.Cores, mem, m.Kernel, m.Go, wrk, orDash(m.LoadAvg))
+}
+
+// notes writes the notes of the report as list items: a shared machine,
+// then the harness's notes.
+func (r *report) notes(b *strings.Builder) {
+	if n, of := r.sharedRuns(); n > 0 {
+		fmt.Fprintf(b, "- Note: in %d of %d runs the server's CPU was also busy with other work (its busy fraction in `/proc/stat` exceeded the server's own use by more than %.2f of a core; `cpu_busy` in -json): the machine was shared, expect noise.\n", n, of, sharedSlack)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(b, "- Note: %s\n", n)
+	}
+}
+
 // sharedSlack is how much more than the server's own CPU use its CPU may
 // be busy (softirq work for its sockets, the harness) before a run counts
 // as shared with other work.
@@ -184,108 +196,135 @@ func (r *report) sharedRuns() (n, of int) {
 	return n, of
 }
 
-// tables writes the per-kind tables of medians.
+// column is one column of a markdown table whose rows are Ts: its title
+// and how a row fills its cell.
+type column[T any] struct {
+	title string
+	cell  func(T) string
+}
+
+// writeTable writes a markdown table of rows, and a blank line after it.
+// An empty title leaves its header cell blank.
+func writeTable[T any](b *strings.Builder, cols []column[T], rows []T) {
+	b.WriteString("|")
+	for _, c := range cols {
+		if c.title != "" {
+			b.WriteString(" " + c.title)
+		}
+		b.WriteString(" |")
+	}
+	b.WriteString("\n" + strings.Repeat("|---", len(cols)) + "|\n")
+	for _, row := range rows {
+		b.WriteString("|")
+		for _, c := range cols {
+			b.WriteString(" " + c.cell(row) + " |")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+}
+
+// entry is a row of the tables of runs: a configuration and a contestant.
+type entry struct {
+	c   *Config
+	who string
+}
+
+// figColumn is the median (range) of fig in the runs of a row.
+func (r *report) figColumn(title, fig string, f func(float64) string) column[entry] {
+	return column[entry]{title, func(e entry) string { return r.cell(e.c.Name, e.who, fig, f) }}
+}
+
+// runColumn is the median (range) of get over the runs of a row.
+func (r *report) runColumn(title string, get func(*Run) float64, f func(float64) string) column[entry] {
+	return column[entry]{title, func(e entry) string { return r.cellOf(e.c.Name, e.who, get, f) }}
+}
+
+var configColumn = column[entry]{"config", func(e entry) string { return e.c.Name }}
+
+func whoColumn(title string) column[entry] {
+	return column[entry]{title, func(e entry) string { return displayName(e.who) }}
+}
+
+// tables writes the per-kind tables of medians, a row per configuration
+// and contestant.
 func (r *report) tables(b *strings.Builder) {
-	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
-	section := func(k kind) []Config {
-		var cs []Config
-		for _, c := range r.configs {
-			if c.Kind == k {
-				cs = append(cs, c)
+	rate, p50, p99 := r.figColumn("req/s", figRate, fmtInt), r.figColumn("p50 µs", figP50, fmtInt), r.figColumn("p99 µs", figP99, fmtInt)
+	serverCores := r.runColumn("server cores", func(x *Run) float64 { return x.ServerCores }, fmt2)
+	clientCores := r.runColumn("client cores", func(x *Run) float64 { return x.ClientCores }, fmt2)
+	rss := r.runColumn("RSS MB", func(x *Run) float64 { return float64(x.RSSKB) / 1024 }, fmt1)
+	errs := column[entry]{"errors", func(e entry) string { return r.errCell(e.c.Name, e.who) }}
+	idleConns := 0
+	if i := slices.IndexFunc(r.configs, func(c Config) bool { return c.Kind == kindIdle }); i >= 0 {
+		idleConns = r.configs[i].Conns
+	}
+	for _, s := range []struct {
+		kind  kind
+		title string
+		cols  []column[entry]
+	}{
+		{kindHTTP, "HTTP GET /plaintext", []column[entry]{configColumn, whoColumn("server"),
+			rate, p50, p99, r.figColumn("server CPU µs/req", figCPU, fmtSig), serverCores, clientCores, rss, errs}},
+		{kindRPC, "MessagePack-RPC echo", []column[entry]{configColumn, whoColumn("server"),
+			r.figColumn("calls/s", figRate, fmtInt), r.figColumn("server CPU µs/call", figCPU, fmtSig), serverCores, clientCores, rss, errs}},
+		{kindIdle, fmt.Sprintf("Idle keep-alive memory (%s connections)", fmtInt(float64(idleConns))), []column[entry]{whoColumn("server"),
+			r.figColumn("KB per connection", figKB, fmtSig),
+			r.runColumn("RSS before MB", func(x *Run) float64 { return float64(x.IdleBeforeKB) / 1024 }, fmt1),
+			r.runColumn("RSS after MB", func(x *Run) float64 { return float64(x.IdleAfterKB) / 1024 }, fmt1),
+			r.runColumn("connections held", func(x *Run) float64 { return float64(x.IdleConns) }, fmtInt), errs}},
+		{kindTool, "bench/load vs wrk, both against tokamak", []column[entry]{configColumn, whoColumn("load tool"),
+			rate, p50, p99, r.figColumn("tokamak CPU µs/req", figCPU, fmtSig), clientCores, errs}},
+	} {
+		var rows []entry
+		for i := range r.configs {
+			if c := &r.configs[i]; c.Kind == s.kind {
+				for _, w := range c.Who {
+					rows = append(rows, entry{c, w})
+				}
 			}
 		}
-		return cs
-	}
-	if cs := section(kindHTTP); len(cs) > 0 {
-		p("### HTTP GET /plaintext\n\n")
-		p("| config | server | req/s | p50 µs | p99 µs | server CPU µs/req | server cores | client cores | RSS MB | errors |\n")
-		p("|---|---|---|---|---|---|---|---|---|---|\n")
-		for _, c := range cs {
-			for _, w := range c.Who {
-				p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c.Name, displayName(w),
-					r.cell(c.Name, w, figRate, fmtInt), r.cell(c.Name, w, figP50, fmtInt), r.cell(c.Name, w, figP99, fmtInt),
-					r.cell(c.Name, w, figCPU, fmtSig), r.cellOf(c.Name, w, func(x *Run) float64 { return x.ServerCores }, fmt2),
-					r.cellOf(c.Name, w, func(x *Run) float64 { return x.ClientCores }, fmt2),
-					r.cellOf(c.Name, w, func(x *Run) float64 { return float64(x.RSSKB) / 1024 }, fmt1), r.errCell(c.Name, w))
-			}
+		if len(rows) > 0 {
+			fmt.Fprintf(b, "### %s\n\n", s.title)
+			writeTable(b, s.cols, rows)
 		}
-		p("\n")
-	}
-	if cs := section(kindRPC); len(cs) > 0 {
-		p("### MessagePack-RPC echo\n\n")
-		p("| config | server | calls/s | server CPU µs/call | server cores | client cores | RSS MB | errors |\n")
-		p("|---|---|---|---|---|---|---|---|\n")
-		for _, c := range cs {
-			for _, w := range c.Who {
-				p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", c.Name, displayName(w),
-					r.cell(c.Name, w, figRate, fmtInt), r.cell(c.Name, w, figCPU, fmtSig),
-					r.cellOf(c.Name, w, func(x *Run) float64 { return x.ServerCores }, fmt2),
-					r.cellOf(c.Name, w, func(x *Run) float64 { return x.ClientCores }, fmt2),
-					r.cellOf(c.Name, w, func(x *Run) float64 { return float64(x.RSSKB) / 1024 }, fmt1), r.errCell(c.Name, w))
-			}
-		}
-		p("\n")
-	}
-	if cs := section(kindIdle); len(cs) > 0 {
-		c := cs[0]
-		p("### Idle keep-alive memory (%s connections)\n\n", fmtInt(float64(c.Conns)))
-		p("| server | KB per connection | RSS before MB | RSS after MB | connections held | errors |\n")
-		p("|---|---|---|---|---|---|\n")
-		for _, w := range c.Who {
-			p("| %s | %s | %s | %s | %s | %s |\n", displayName(w), r.cell(c.Name, w, figKB, fmtSig),
-				r.cellOf(c.Name, w, func(x *Run) float64 { return float64(x.IdleBeforeKB) / 1024 }, fmt1),
-				r.cellOf(c.Name, w, func(x *Run) float64 { return float64(x.IdleAfterKB) / 1024 }, fmt1),
-				r.cellOf(c.Name, w, func(x *Run) float64 { return float64(x.IdleConns) }, fmtInt), r.errCell(c.Name, w))
-		}
-		p("\n")
-	}
-	if cs := section(kindTool); len(cs) > 0 {
-		p("### bench/load vs wrk, both against tokamak\n\n")
-		p("| config | load tool | req/s | p50 µs | p99 µs | tokamak CPU µs/req | client cores | errors |\n")
-		p("|---|---|---|---|---|---|---|---|\n")
-		for _, c := range cs {
-			for _, w := range c.Who {
-				p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", c.Name, displayName(w),
-					r.cell(c.Name, w, figRate, fmtInt), r.cell(c.Name, w, figP50, fmtInt), r.cell(c.Name, w, figP99, fmtInt),
-					r.cell(c.Name, w, figCPU, fmtSig), r.cellOf(c.Name, w, func(x *Run) float64 { return x.ClientCores }, fmt2),
-					r.errCell(c.Name, w))
-			}
-		}
-		p("\n")
 	}
 }
 
-// ratioTable writes every subject/peer ratio, target or not.
+// pair is a row of the ratio tables: subject's figures over peer's in one
+// configuration.
+type pair struct{ cfg, subj, peer string }
+
+// ratioColumn is the median (range) of the per-repetition ratios of fig.
+func (r *report) ratioColumn(title, fig string) column[pair] {
+	return column[pair]{title, func(x pair) string {
+		return fmtSpread(summarize(ratios(r.Runs, x.cfg, fig, x.subj, x.peer).Vals), fmtRatio)
+	}}
+}
+
+// ratioTable writes every subject/peer ratio, target or not. The base
+// build has its own table (baseMarkdown).
 func (r *report) ratioTable(b *strings.Builder) {
-	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
-	type row struct{ cfg, subj, peer string }
-	var rows []row
+	var rows []pair
 	for _, c := range r.configs {
 		s := c.subject()
 		if !has(r.Runs, c.Name, s) {
 			continue
 		}
 		for _, w := range c.Who {
-			if w != s && has(r.Runs, c.Name, w) {
-				rows = append(rows, row{c.Name, s, w})
+			if w != s && w != baseName && has(r.Runs, c.Name, w) {
+				rows = append(rows, pair{c.Name, s, w})
 			}
 		}
 	}
 	if len(rows) == 0 {
 		return
 	}
-	p("### Ratios per repetition\n\n")
-	p("| config | ratio | req/s | server CPU per request | KB per idle connection |\n")
-	p("|---|---|---|---|---|\n")
-	for _, x := range rows {
-		cells := make([]string, 0, 3)
-		for _, fig := range []string{figRate, figCPU, figKB} {
-			rs := ratios(r.Runs, x.cfg, fig, x.subj, x.peer)
-			cells = append(cells, fmtSpread(summarize(rs.Vals), fmtRatio))
-		}
-		p("| %s | %s / %s | %s | %s | %s |\n", x.cfg, displayName(x.subj), displayName(x.peer), cells[0], cells[1], cells[2])
-	}
-	p("\n")
+	b.WriteString("### Ratios per repetition\n\n")
+	writeTable(b, []column[pair]{
+		{"config", func(x pair) string { return x.cfg }},
+		{"ratio", func(x pair) string { return displayName(x.subj) + " / " + displayName(x.peer) }},
+		r.ratioColumn("req/s", figRate), r.ratioColumn("server CPU per request", figCPU), r.ratioColumn("KB per idle connection", figKB),
+	}, rows)
 }
 
 // targetTable writes the DESIGN.md §8 verdicts.
@@ -293,22 +332,25 @@ func (r *report) targetTable(b *strings.Builder) {
 	if len(r.Verdicts) == 0 {
 		return
 	}
-	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
-	p("### Targets (DESIGN.md §8)\n\n")
-	p("| target | config | measured: median (range) | target | verdict | |\n")
-	p("|---|---|---|---|---|---|\n")
-	for _, v := range r.Verdicts {
-		f := fmtRatio
-		if v.Peer == "" {
-			f = func(x float64) string { return fmtSig(x) + " KB" }
-		}
-		verdict := v.Status
-		if v.Status != statusUnmeasured {
-			verdict = "**" + v.Status + "**"
-		}
-		p("| %s | %s | %s | %s | %s | %s |\n", v.What, v.Config, fmtSpread(v.Got, f), v.bound(), verdict, v.Note)
-	}
-	p("\n")
+	b.WriteString("### Targets (DESIGN.md §8)\n\n")
+	writeTable(b, []column[Verdict]{
+		{"target", func(v Verdict) string { return v.What }},
+		{"config", func(v Verdict) string { return v.Config }},
+		{"measured: median (range)", func(v Verdict) string {
+			if v.Peer == "" {
+				return fmtSpread(v.Got, func(x float64) string { return fmtSig(x) + " KB" })
+			}
+			return fmtSpread(v.Got, fmtRatio)
+		}},
+		{"target", Verdict.bound},
+		{"verdict", func(v Verdict) string {
+			if v.Status == statusUnmeasured {
+				return v.Status
+			}
+			return "**" + v.Status + "**"
+		}},
+		{"", func(v Verdict) string { return v.Note }},
+	}, r.Verdicts)
 }
 
 // cell is the median (range) of fig over the runs of (cfg, who) that
@@ -318,16 +360,22 @@ func (r *report) cell(cfg, who, fig string, f func(float64) string) string {
 }
 
 func (r *report) cellOf(cfg, who string, get func(*Run) float64, f func(float64) string) string {
+	return fmtSpread(summarize(values(r.Runs, cfg, who, get)), f)
+}
+
+// values are get of the runs of (cfg, who) that did not fail (errors
+// included, as the tables show them) and measured it.
+func values(runs []Run, cfg, who string, get func(*Run) float64) []float64 {
 	var vals []float64
-	for i := range r.Runs {
-		x := &r.Runs[i]
+	for i := range runs {
+		x := &runs[i]
 		if x.Config == cfg && x.Who == who && x.Failure == "" {
 			if v := get(x); v > 0 {
 				vals = append(vals, v)
 			}
 		}
 	}
-	return fmtSpread(summarize(vals), f)
+	return vals
 }
 
 // errCell lists the errors and failures of the runs of (cfg, who).

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const handWritten = `# Benchmarks
@@ -226,5 +230,73 @@ func TestMarkdownMarksErrors(t *testing.T) {
 	}
 	if strings.Contains(md, beginMarker) || strings.Contains(md, endMarker) {
 		t.Error("the generated part contains a marker")
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// syntheticReport is a report of every kind of configuration over two
+// repetitions, with errors, a failure, notes and a shared CPU.
+func syntheticReport(t *testing.T, only string) *report {
+	t.Helper()
+	cfgs, err := selectConfigs(allConfigs(100), only)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []Run
+	for rep := 1; rep <= 2; rep++ {
+		for ci, c := range cfgs {
+			for wi, w := range runOrder(c.Who, rep) {
+				f := float64(1 + ci + wi + rep)
+				x := Run{Rep: rep, Config: c.Name, Who: w, Server: w, Requests: 1000,
+					ReqPerSec: 1000 * f, ServerCPUus: 3 / f, ServerCores: 0.5 + f/100, ClientCores: 0.9, RSSKB: int64(1024 * f),
+					CPUBusy: []float64{0.6 + f/10, 0.9}}
+				switch c.Kind {
+				case kindIdle:
+					x = Run{Rep: rep, Config: c.Name, Who: w, Server: w, IdleConns: 100, IdleBeforeKB: 2048, IdleAfterKB: 2048 + int64(50*f), KBPerConn: f / 2}
+				case kindHTTP, kindTool:
+					x.P50us, x.P99us = 100*f, 1000*f
+				}
+				if c.Kind == kindTool {
+					x.Server = "tokamak"
+				}
+				if rep == 2 && c.Name == "c256" && w == "fasthttp" {
+					x.Errors, x.ErrorKinds = 12, map[string]int64{"timeout": 12}
+				}
+				if rep == 1 && c.Name == "rpc-4KiB" && w == "netrpc" {
+					x = Run{Rep: rep, Config: c.Name, Who: w, Server: w, Failure: "netrpc exited | before it was ready"}
+				}
+				runs = append(runs, x)
+			}
+		}
+	}
+	r := &report{
+		Machine: machine{CPU: "Test CPU", Cores: 2, MemGiB: 4, Kernel: "Linux 6.0", Go: "go1.26", Date: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC), LoadAvg: "0.1 0.2 0.3"},
+		Command: commandLine([]string{"-reps", "2"}), Reps: 2, Duration: "1s", ClkTck: 100, Pinning: "pinned for the test",
+		Notes: []string{"a note"}, Elapsed: 75, Profile: "/tmp/cpu.pprof", Runs: runs, Verdicts: verdicts(runs),
+		configs: cfgs, idleN: 100, svgName: "benchmarks-ratios.svg",
+	}
+	return r
+}
+
+// The generated markdown, checked byte for byte against testdata: a run
+// without -base must keep writing exactly this.
+func TestMarkdownGolden(t *testing.T) {
+	got := syntheticReport(t, "").markdown()
+	file := filepath.Join("testdata", "report.golden.md")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("markdown differs from %s (go test -update rewrites it):\n%s", file, got)
 	}
 }

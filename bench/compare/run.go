@@ -32,6 +32,7 @@ type harness struct {
 	clk   int64 // clock ticks per second
 	wrk   string
 	lua   string // bench/prelim/pipeline.lua
+	base  string // -base: the base build's server binary, absolute
 	log   io.Writer
 	procs procs
 	ports ports
@@ -98,16 +99,21 @@ func (h *harness) build(ctx context.Context, pkgs []string) error {
 }
 
 // serverArgv is the command line of server who listening on addr. rpc
-// selects tokamak's MessagePack-RPC listener instead of HTTP.
+// selects tokamak's MessagePack-RPC listener instead of HTTP. The base
+// build runs exactly as tokamak does, from its own binary.
 func (h *harness) serverArgv(who, addr string, rpc bool, cpuprofile string) []string {
 	b := func(name string) string { return filepath.Join(h.bin, name) }
 	switch who {
-	case "tokamak":
+	case "tokamak", baseName:
+		exe := b("server")
+		if who == baseName {
+			exe = h.base
+		}
 		httpAddr, rpcAddr := addr, ""
 		if rpc {
 			httpAddr, rpcAddr = "", addr
 		}
-		argv := []string{b("server"), "-http", httpAddr, "-msgpackrpc", rpcAddr, "-cocaine", "", "-locator", "",
+		argv := []string{exe, "-http", httpAddr, "-msgpackrpc", rpcAddr, "-cocaine", "", "-locator", "",
 			"-loops", "1", "-log-level", "warn"}
 		if cpuprofile != "" {
 			argv = append(argv, "-cpuprofile", cpuprofile)

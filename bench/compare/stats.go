@@ -122,8 +122,10 @@ func has(runs []Run, config, who string) bool {
 // repetition: the two runs of a repetition are at most three runs apart.
 type ratioSet struct {
 	Vals     []float64 // from clean pairs
+	Reps     []int     // the repetition of each value
+	Left     []int     // the repetitions left out because a run had errors or failed
 	Pairs    int       // repetitions in which both ran
-	Excluded int       // pairs left out because a run had errors or failed
+	Excluded int       // pairs left out: len(Left)
 	SubjBad  int       // of those, pairs in which the subject's run was bad
 }
 
@@ -142,6 +144,7 @@ func ratios(runs []Run, config, fig, subject, peer string) ratioSet {
 		rs.Pairs++
 		if s.bad() || p.bad() {
 			rs.Excluded++
+			rs.Left = append(rs.Left, s.Rep)
 			if s.bad() {
 				rs.SubjBad++
 			}
@@ -149,6 +152,7 @@ func ratios(runs []Run, config, fig, subject, peer string) ratioSet {
 		}
 		if a, b := s.figure(fig), p.figure(fig); a > 0 && b > 0 {
 			rs.Vals = append(rs.Vals, a/b)
+			rs.Reps = append(rs.Reps, s.Rep)
 		}
 	}
 	return rs
