@@ -82,7 +82,10 @@ type Config struct {
 	OffloadWorkers, OffloadQueue int
 
 	// DisableReclaim keeps the engine from handing memory back to the
-	// operating system after a storm (see reactor.Config.DisableReclaim).
+	// operating system after a storm: by default, once the input held or
+	// the connections fall to half their peak, or a large heap stops
+	// growing, it collects twice and frees the pages, at most once every
+	// 10 s (see reactor.Config.DisableReclaim).
 	DisableReclaim bool
 
 	// ConnState, when set, is called on a connection's event loop when it

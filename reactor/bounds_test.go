@@ -373,15 +373,17 @@ func TestConnContextCancelledOnClose(t *testing.T) {
 }
 
 // The reclaimer frees memory once the input held or the connections fall
-// to half their peak, at most once every reclaimEvery, and not while
-// holding steady.
+// to half their peak, or once a large heap stops growing, at most once
+// every reclaimEvery, and not while holding steady.
 func TestReclaimer(t *testing.T) {
 	var runs atomic.Int32
-	r := reclaimer{free: func() { runs.Add(1) }}
+	r := reclaimer{free: func() uint64 { runs.Add(1); return 0 }}
 	now := time.Now()
+	var heap heapStats
 	step := func(held, open int64) {
 		now = now.Add(time.Second)
-		r.check(held, open, now)
+		heap.allocs += 1 << 30 // busy: the heap rule stays out of it
+		r.check(held, open, heap, now)
 		for r.running.Load() {
 			time.Sleep(time.Millisecond)
 		}
@@ -411,5 +413,44 @@ func TestReclaimer(t *testing.T) {
 	step(0, 0) // nothing fell since
 	if n := runs.Load(); n != 2 {
 		t.Fatalf("%d reclaims with nothing held, want 2", n)
+	}
+
+	// A heap full of garbage, in a process gone quiet.
+	quiet := func(held uint64) {
+		now = now.Add(reclaimEvery)
+		heap.held = held
+		heap.allocs += held / 100
+		r.check(0, 0, heap, now)
+		for r.running.Load() {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	r.lastLive.Store(0)
+	quiet(32 << 20) // small: left alone
+	if n := runs.Load(); n != 2 {
+		t.Fatalf("%d reclaims for a small heap, want 2", n)
+	}
+	quiet(500 << 20)
+	if n := runs.Load(); n != 3 {
+		t.Fatalf("%d reclaims for a large quiet heap, want 3", n)
+	}
+	r.free = func() uint64 { runs.Add(1); return 400 << 20 } // it was live
+	quiet(500 << 20)
+	quiet(500 << 20) // still live: not again
+	if n := runs.Load(); n != 4 {
+		t.Fatalf("%d reclaims for a heap that stays live, want 4", n)
+	}
+	quiet(850 << 20) // grew, but not to twice what was live (and 64 MiB)
+	if n := runs.Load(); n != 4 {
+		t.Fatalf("%d reclaims, want 4", n)
+	}
+	heap.allocs += 10 << 30 // busy again
+	quiet(2 << 30)
+	if n := runs.Load(); n != 4 {
+		t.Fatalf("%d reclaims while busy, want 4", n)
+	}
+	quiet(2 << 30) // quiet again
+	if n := runs.Load(); n != 5 {
+		t.Fatalf("%d reclaims, want 5", n)
 	}
 }

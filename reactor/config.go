@@ -76,9 +76,11 @@ type Config struct {
 	// DisableReclaim keeps the reactor from handing memory back to the
 	// operating system after a storm. By default, once the input held or
 	// the open connections have fallen to half their peak (by at least
-	// 32 MiB or 1024 connections), it runs the garbage collector twice —
-	// pooled buffers survive one collection — and returns the freed memory
-	// (debug.FreeOSMemory), at most once every 10 s.
+	// 32 MiB or 1024 connections), or once the heap holds 64 MiB more than
+	// twice what was live after the last reclaim while the process
+	// allocates less than 1/64 of it a second, it runs the garbage
+	// collector twice — pooled buffers survive one collection — and returns
+	// the freed memory (debug.FreeOSMemory), at most once every 10 s.
 	DisableReclaim bool
 
 	// ConnState, when set, is called on the connection's loop when a

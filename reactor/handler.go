@@ -111,7 +111,7 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 		l.requestSweep()
 	}
 	if s.ticks++; !s.cfg.DisableReclaim && s.ticks%10 == 0 {
-		s.reclaim.check(s.budget.held(), s.open.Load(), time.Now())
+		s.reclaim.check(s.budget.held(), s.open.Load(), s.reclaim.readHeap(), time.Now())
 	}
 	return s.cfg.Tick, gnet.None
 }
