@@ -253,4 +253,14 @@ func TestSetBodyDoesNotKeepForeignMemory(t *testing.T) {
 	if &w.Body()[:1][0] != before || string(w.Body()) != "xyz" {
 		t.Fatalf("the append pattern lost the buffer: %q", w.Body())
 	}
+	// Grow makes room once: a fresh Response's body is then built in
+	// place and adopted, not copied.
+	var g Response
+	g.WriteString("head ")
+	g.Grow(1 << 20)
+	grown := &g.Body()[:1][0]
+	g.SetBody(append(g.Body(), bytes.Repeat([]byte{'x'}, 1<<20)...))
+	if &g.Body()[:1][0] != grown || len(g.Body()) != 5+1<<20 || string(g.Body()[:5]) != "head " {
+		t.Fatalf("a grown body was moved or changed: %d bytes", len(g.Body()))
+	}
 }

@@ -1,6 +1,9 @@
 package handlers
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+)
 
 // Response collects the reply to one request: a status, header fields and a
 // body. The codec frames it (status line, Server, Date, Content-Length,
@@ -110,6 +113,13 @@ func (w *Response) AppendInt(n int64) { w.body = strconv.AppendInt(w.body, n, 10
 // Body returns the body written so far. Encoders may append to it with
 // [Response.SetBody]: w.SetBody(appendX(w.Body(), ...)).
 func (w *Response) Body() []byte { return w.body }
+
+// Grow grows the body's buffer, if need be, so that n more bytes fit in it
+// without another allocation: a handler that knows about how large its body
+// will be spares the copies of growing it step by step. The buffer stays
+// the Response's own, so appending to Body() and passing the result to
+// SetBody adopts it without a copy.
+func (w *Response) Grow(n int) { w.body = slices.Grow(w.body, n) }
 
 // SetBody replaces the body with b. When b is the Response's own buffer,
 // grown in place (w.SetBody(appendX(w.Body(), ...))), it is adopted as is;

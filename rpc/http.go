@@ -159,6 +159,9 @@ func (b *bridge) ServeHTTP(w *handlers.Response, r *handlers.Request) {
 		w.SetBody(res)
 		return
 	}
+	// About the JSON's size, so that a large result is not built by
+	// growing the body step by step (five times its size in copies).
+	w.Grow(min(len(res)+len(res)/2+64, maxJSONResult))
 	out, err := appendJSONFromMsgpack(w.Body(), res, maxJSONResult)
 	if err != nil {
 		w.SetBody(nil)
