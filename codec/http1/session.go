@@ -21,14 +21,15 @@ type session struct {
 	head    Head    // the head being parsed, then its framing
 	body    Chunked // the chunked body being checked
 	sent100 bool    // "100 Continue" was sent for this request
+	// closing: the reactor refused the connection while it waited for an
+	// answer (PhaseWait); that answer closes it. Beside sent100, in what
+	// would be padding: the session stays in its size class.
+	closing atomic.Bool
 	// stream is the body being streamed, if any (handlers.Response.Stream).
 	// Set off the loop for a blocking handler, hence atomic.
 	stream atomic.Pointer[bodyWriter]
 	// waiting is the deferred answer not yet given, if any.
 	waiting atomic.Pointer[deferred]
-	// closing: the reactor refused the connection while it waited for an
-	// answer (PhaseWait); that answer closes it.
-	closing atomic.Bool
 }
 
 // reset forgets the request in progress.

@@ -536,9 +536,11 @@ func TestServerAndDate(t *testing.T) {
 }
 
 // TestSessionSize: the state kept per connection is small (the idle
-// memory target is 1 KB per connection, reactor and gnet included).
+// memory target is 1 KB per connection, reactor and gnet included): 176
+// bytes, a size class of its own — one more field at the end took the
+// session to 184 bytes and the idle figure up 2 %.
 func TestSessionSize(t *testing.T) {
-	if got, limit := unsafe.Sizeof(session{}), uintptr(192); got > limit {
+	if got, limit := unsafe.Sizeof(session{}), uintptr(176); got > limit {
 		t.Errorf("got session of %d bytes, want at most %d", got, limit)
 	}
 }
