@@ -153,6 +153,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tokamak-io/tokamak/bench/internal/benchproc"
 )
 
 func main() {
@@ -275,12 +277,13 @@ func attack(ctx context.Context, o *options, scs []*scenario, args []string, std
 	h.bin = o.server
 	serverDesc := ""
 	if h.bin == "" {
-		root, err := findRoot()
+		root, err := benchproc.FindRoot()
 		if err != nil {
-			return err
+			return fmt.Errorf("%w; pass -server", err)
 		}
 		fmt.Fprintln(stderr, "building ./cmd/server")
-		if h.bin, err = buildServer(ctx, root, tmp); err != nil {
+		h.bin = filepath.Join(tmp, "server")
+		if err := benchproc.Build(ctx, root, h.bin, "./cmd/server"); err != nil {
 			return err
 		}
 		serverDesc = "./cmd/server at " + gitDescribe(root)
@@ -299,8 +302,11 @@ func attack(ctx context.Context, o *options, scs []*scenario, args []string, std
 		note("the attackers and the bystanders share CPU %d: a bystander's latency includes its own wait for that CPU while attackers write", clientCPU)
 	}
 	fmt.Fprintln(stderr, "pinning:", pinning)
-	h.clk = sysconf("CLK_TCK", defaultClockTicks)
-	page := sysconf("PAGESIZE", 4096)
+	h.clk, _ = benchproc.ClockTicks()
+	page, err := benchproc.Getconf("PAGESIZE")
+	if err != nil {
+		page = 4096
+	}
 	h.pageKB = page / 1024
 	h.fill = filler(fillSize)
 	fmt.Fprintf(stderr, "plan: %s at -scale %g -time %g; about %v\n", names(scs), o.scale, o.timeScale, estimate(scs, o.timeScale).Round(time.Second))
@@ -403,12 +409,8 @@ func machine() string {
 	cpus := runtime.NumCPU()
 	mem := ""
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
-				var kb int64
-				fmt.Sscan(f[1], &kb)
-				mem = fmt.Sprintf(", %s RAM", fmtKB(kb))
-			}
+		if kb, err := benchproc.ParseStatusKB(b, "MemTotal"); err == nil {
+			mem = fmt.Sprintf(", %s RAM", fmtKB(kb))
 		}
 	}
 	return fmt.Sprintf("%d CPUs%s, %s/%s", cpus, mem, runtime.GOOS, runtime.GOARCH)

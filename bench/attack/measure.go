@@ -12,6 +12,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tokamak-io/tokamak/bench/internal/benchproc"
 )
 
 // Bystanders are well-behaved clients that run through every scenario:
@@ -255,10 +257,10 @@ func startSampler(pid int, start time.Time, every time.Duration, att *attackers,
 // take records a sample now and returns it and its index.
 func (s *sampler) take() (sample, int) {
 	x := sample{T: time.Since(s.start).Seconds()}
-	if m, err := readStatus(s.pid); err == nil {
+	if m, err := benchproc.ReadMemory(s.pid); err == nil {
 		x.RSSKB, x.HWMKB = m.RSS, m.HWM
 	}
-	x.CPUTicks, _ = readTicks(s.pid)
+	x.CPUTicks, _ = benchproc.ReadTicks(s.pid)
 	x.FDs = countFDs(s.pid)
 	x.RunNS, x.WaitNS = schedTimes(strconv.Itoa(s.pid))
 	_, x.ClientNS = schedTimes("self")

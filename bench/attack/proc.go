@@ -5,88 +5,14 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 )
 
-// What the tool reads of the server from outside: /proc/<pid>/status
-// (VmRSS, VmHWM), /proc/<pid>/stat (utime + stime), the entries of
-// /proc/<pid>/fd, and the kernel's socket totals in /proc/net/sockstat.
-
-// defaultClockTicks is USER_HZ on every Linux architecture Go supports.
-const defaultClockTicks = 100
-
-// sysconf asks getconf for name (CLK_TCK, PAGESIZE), or returns def.
-func sysconf(name string, def int64) int64 {
-	out, err := exec.Command("getconf", name).Output()
-	if err == nil {
-		if v, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err == nil && v > 0 {
-			return v
-		}
-	}
-	return def
-}
-
-// parseStatTicks returns utime+stime, fields 14 and 15 of a /proc/<pid>/stat
-// line, in clock ticks. The command name, field 2, may hold spaces and
-// parentheses, so the fields are counted from the last ')'.
-func parseStatTicks(stat []byte) (int64, error) {
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("stat: no ')' after the command name")
-	}
-	fields := strings.Fields(string(stat[i+1:])) // fields[0] is field 3
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("stat: %d fields after the command name, want at least 13", len(fields))
-	}
-	utime, err := strconv.ParseInt(fields[14-3], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("stat: utime: %w", err)
-	}
-	stime, err := strconv.ParseInt(fields[15-3], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("stat: stime: %w", err)
-	}
-	return utime + stime, nil
-}
-
-// memStatus is the memory of a process from /proc/<pid>/status, in kB.
-type memStatus struct {
-	RSS int64 // VmRSS: resident now
-	HWM int64 // VmHWM: the peak resident set since the process started
-}
-
-// parseStatus reads VmRSS and VmHWM of a /proc/<pid>/status text.
-func parseStatus(status []byte) (memStatus, error) {
-	var m memStatus
-	found := 0
-	sc := bufio.NewScanner(bytes.NewReader(status))
-	for sc.Scan() {
-		name, rest, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (name != "VmRSS" && name != "VmHWM") {
-			continue
-		}
-		f := strings.Fields(rest)
-		if len(f) != 2 || f[1] != "kB" {
-			return m, fmt.Errorf("status: %s: want \"<n> kB\", got %q", name, strings.TrimSpace(rest))
-		}
-		v, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			return m, fmt.Errorf("status: %s: %w", name, err)
-		}
-		if name == "VmRSS" {
-			m.RSS = v
-		} else {
-			m.HWM = v
-		}
-		found++
-	}
-	if found < 2 {
-		return m, fmt.Errorf("status: no VmRSS and VmHWM fields")
-	}
-	return m, nil
-}
+// What the tool reads of the server from outside besides its memory and
+// CPU time (benchproc.ReadMemory, benchproc.ReadTicks): the entries of
+// /proc/<pid>/fd, its threads' schedstat, the machine's CPU pressure and
+// the kernel's socket totals in /proc/net/sockstat.
 
 // sockstat is the TCP line of /proc/net/sockstat: sockets in use, orphans
 // (closed by their process, still held by the kernel), TIME_WAIT, allocated,
@@ -148,22 +74,6 @@ func readSockstat() (sockstat, error) {
 		return sockstat{}, err
 	}
 	return parseSockstat(b)
-}
-
-func readStatus(pid int) (memStatus, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return memStatus{}, err
-	}
-	return parseStatus(b)
-}
-
-func readTicks(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	return parseStatTicks(b)
 }
 
 // countFDs returns the descriptors process pid holds (listeners, epoll and
@@ -256,44 +166,4 @@ func readPressure() int64 {
 		return -1
 	}
 	return v
-}
-
-// parseCPUList expands a kernel CPU list such as "0-2,5".
-func parseCPUList(s string) ([]int, error) {
-	var cpus []int
-	for part := range strings.SplitSeq(strings.TrimSpace(s), ",") {
-		if part == "" {
-			continue
-		}
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.Atoi(lo)
-		if err != nil {
-			return nil, fmt.Errorf("cpu list %q: %w", s, err)
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(hi); err != nil || b < a {
-				return nil, fmt.Errorf("cpu list %q: bad range %q", s, part)
-			}
-		}
-		for c := a; c <= b; c++ {
-			cpus = append(cpus, c)
-		}
-	}
-	return cpus, nil
-}
-
-// allowedCPUs returns the CPUs this process may run on.
-func allowedCPUs() ([]int, error) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return nil, err
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		if name, rest, ok := strings.Cut(sc.Text(), ":"); ok && name == "Cpus_allowed_list" {
-			return parseCPUList(rest)
-		}
-	}
-	return nil, fmt.Errorf("no Cpus_allowed_list in /proc/self/status")
 }

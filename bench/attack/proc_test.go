@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"slices"
 	"testing"
 )
 
@@ -23,55 +22,6 @@ func TestParseSockstat(t *testing.T) {
 	}
 	if _, err := readSockstat(); err != nil {
 		t.Errorf("this machine's /proc/net/sockstat: %v", err)
-	}
-}
-
-func TestParseStatus(t *testing.T) {
-	in := "Name:\tserver\nVmPeak:\t 1000 kB\nVmHWM:\t   283000 kB\nVmRSS:\t    9000 kB\nThreads:\t5\n"
-	got, err := parseStatus([]byte(in))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := (memStatus{RSS: 9000, HWM: 283000}); got != want {
-		t.Errorf("got %+v, want %+v", got, want)
-	}
-	for _, bad := range []string{"VmRSS:\t9000 kB\n", "VmRSS:\t9000 MB\nVmHWM:\t1 kB\n", "VmRSS:\tx kB\nVmHWM:\t1 kB\n"} {
-		if _, err := parseStatus([]byte(bad)); err == nil {
-			t.Errorf("%q: no error", bad)
-		}
-	}
-	if m, err := readStatus(os.Getpid()); err != nil || m.RSS <= 0 || m.HWM < m.RSS {
-		t.Errorf("own status: %+v, %v", m, err)
-	}
-}
-
-func TestParseStatTicks(t *testing.T) {
-	// The command name may hold spaces and parentheses.
-	in := "4242 (ser ver) (x)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 17 0 0 20 0 5 0 100 1000 200 18446744073709551615\n"
-	got, err := parseStatTicks([]byte(in))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != 267 {
-		t.Errorf("got %d, want 267", got)
-	}
-	for _, bad := range []string{"4242 server S 1", "4242 (server) S 1 2 3", "4242 (s) S 1 4242 4242 0 -1 4194560 100 0 0 0 x 17 0 0"} {
-		if _, err := parseStatTicks([]byte(bad)); err == nil {
-			t.Errorf("%q: no error", bad)
-		}
-	}
-	if _, err := readTicks(os.Getpid()); err != nil {
-		t.Errorf("own stat: %v", err)
-	}
-}
-
-func TestParseCPUList(t *testing.T) {
-	got, err := parseCPUList("0-2,5\n")
-	if err != nil || !slices.Equal(got, []int{0, 1, 2, 5}) {
-		t.Errorf("got %v, %v", got, err)
-	}
-	if _, err := parseCPUList("3-1"); err == nil {
-		t.Errorf("3-1: no error")
 	}
 }
 

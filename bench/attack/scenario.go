@@ -183,10 +183,10 @@ func (h *harness) runScenario(ctx context.Context, sc *scenario) *Result {
 	}
 	x.srv = srv
 	x.start = time.Now()
-	x.progress("server pid %d: http %s, cocaine %s, msgpackrpc %s", srv.pid(), srv.addr["http"], srv.addr["cocaine"], srv.addr["msgpackrpc"])
+	x.progress("server pid %d: http %s, cocaine %s, msgpackrpc %s", srv.Pid(), srv.addr["http"], srv.addr["cocaine"], srv.addr["msgpackrpc"])
 	x.att = newAttackers(x.start)
 	x.by = startBystanders(h.d, h.o.byEvery, h.o.byHTTP, srv.addr["http"], srv.addr["msgpackrpc"])
-	x.samp = startSampler(srv.pid(), x.start, sc.sample, x.att, x.by)
+	x.samp = startSampler(srv.Pid(), x.start, sc.sample, x.att, x.by)
 	if x.sleep(max(x.t(warmup), time.Second)) {
 		_, x.base = x.samp.take()
 		if err := sc.run(x); err != nil {
@@ -198,12 +198,12 @@ func (h *harness) runScenario(ctx context.Context, sc *scenario) *Result {
 	res.Timeline = x.samp.stop()
 	x.by.stop()
 	res.Seconds = time.Since(x.start).Seconds()
-	if srv.exited() {
-		x.note("the server exited during the scenario (%v); log: %s", srv.err, srv.logTail())
-	} else if srv.stop() {
+	if srv.Exited() {
+		x.note("the server exited during the scenario (%v); log: %s", srv.Wait(), srv.LogTail())
+	} else if srv.Stop(stopTimeout) {
 		x.note("the server did not stop within %v of SIGTERM and was killed", stopTimeout)
 	}
-	if b, err := os.ReadFile(srv.log); err == nil {
+	if b, err := os.ReadFile(srv.LogPath()); err == nil {
 		if lv := logLevels(b); len(lv) > 0 {
 			x.note("the server logged %s (its log is removed at the end)", toldText(sortedCounts(lv), 3))
 		}

@@ -9,14 +9,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tokamak-io/tokamak/bench/internal/benchproc"
 )
 
 // Time limits of the server's life.
@@ -25,58 +25,12 @@ const (
 	stopTimeout  = 10 * time.Second // SIGTERM to exit; then SIGKILL
 )
 
-// server is one run of the server binary, started by this tool.
+// server is one run of the server binary, started by this tool; its log
+// holds its stdout and stderr.
 type server struct {
-	cmd  *exec.Cmd
+	*benchproc.Proc
 	argv []string
-	log  string            // its stdout and stderr
 	addr map[string]string // listening address by scheme: http, cocaine, msgpackrpc
-	done chan struct{}     // closed once it has been waited for
-	err  error             // its exit, valid after done
-}
-
-func (s *server) pid() int { return s.cmd.Process.Pid }
-
-func (s *server) exited() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// buildServer compiles ./cmd/server of the module at root into dir.
-func buildServer(ctx context.Context, root, dir string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	bin := filepath.Join(dir, "server")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/server")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/server: %v\n%s", err, out)
-	}
-	return bin, nil
-}
-
-// findRoot returns the directory of the tokamak module above the working
-// directory.
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.Contains(string(b), "module github.com/tokamak-io/tokamak\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("not inside the tokamak module (no go.mod of github.com/tokamak-io/tokamak above the working directory); pass -server")
-		}
-		dir = parent
-	}
 }
 
 // serverArgv is the command line: every listener but the locator on
@@ -90,10 +44,7 @@ func serverArgv(bin string, cpu int, extra ...[]string) []string {
 	for _, e := range extra {
 		argv = append(argv, e...)
 	}
-	if cpu >= 0 {
-		argv = append([]string{"taskset", "-c", strconv.Itoa(cpu)}, argv...)
-	}
-	return argv
+	return benchproc.Pinned(cpu, argv)
 }
 
 // startServer runs argv with its output going to logPath and waits until
@@ -101,28 +52,17 @@ func serverArgv(bin string, cpu int, extra ...[]string) []string {
 // server is in its own process group and is killed by the kernel if this
 // tool dies first.
 func startServer(ctx context.Context, argv []string, logPath string, gomaxprocs1 bool) (*server, error) {
-	lf, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(argv[0], argv[1:]...)
+	var env []string
 	if gomaxprocs1 {
-		cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+		env = []string{"GOMAXPROCS=1"}
 	}
-	cmd.Stdout, cmd.Stderr = lf, lf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		lf.Close()
+	p, err := benchproc.Start(argv, logPath, env...)
+	if err != nil {
 		return nil, fmt.Errorf("start server: %w", err)
 	}
-	s := &server{cmd: cmd, argv: argv, log: logPath, done: make(chan struct{})}
-	go func() {
-		s.err = cmd.Wait()
-		lf.Close()
-		close(s.done)
-	}()
+	s := &server{Proc: p, argv: argv}
 	if err := s.waitReady(ctx); err != nil {
-		s.stop()
+		s.Stop(stopTimeout)
 		return nil, err
 	}
 	return s, nil
@@ -147,10 +87,10 @@ func (s *server) waitReady(ctx context.Context) error {
 	deadline := time.Now().Add(readyTimeout)
 	var last error
 	for time.Now().Before(deadline) {
-		if s.exited() {
-			return fmt.Errorf("server exited before it was ready (%v): %s", s.err, s.logTail())
+		if s.Exited() {
+			return fmt.Errorf("server exited before it was ready (%v): %s", s.Wait(), s.LogTail())
 		}
-		b, _ := os.ReadFile(s.log)
+		b, _ := os.ReadFile(s.LogPath())
 		addrs, ready := parseServerLog(b)
 		switch {
 		case !ready:
@@ -169,7 +109,7 @@ func (s *server) waitReady(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("server not ready after %v: %v; log: %s", readyTimeout, last, s.logTail())
+	return fmt.Errorf("server not ready after %v: %v; log: %s", readyTimeout, last, s.LogTail())
 }
 
 // plaintextOK checks that GET /plaintext answers 200 at addr.
@@ -193,38 +133,6 @@ func plaintextOK(addr string) error {
 	return nil
 }
 
-// stop sends SIGTERM to the server's PID, waits up to stopTimeout, then
-// sends SIGKILL. It reports whether it had to kill.
-func (s *server) stop() (killed bool) {
-	if s.exited() {
-		return false
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	t := time.NewTimer(stopTimeout)
-	defer t.Stop()
-	select {
-	case <-s.done:
-		return false
-	case <-t.C:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.done
-	return true
-}
-
-// logTail returns the end of the server's log, for error messages.
-func (s *server) logTail() string {
-	b, _ := os.ReadFile(s.log)
-	b = []byte(strings.TrimSpace(string(b)))
-	if len(b) > 800 {
-		b = b[len(b)-800:]
-	}
-	if len(b) == 0 {
-		return "(no output)"
-	}
-	return string(b)
-}
-
 // choosePinning picks the server's CPU and the client's: the first two
 // allowed CPUs when taskset exists and there are two; -1, -1 and the
 // reason otherwise.
@@ -235,7 +143,7 @@ func choosePinning(want bool) (serverCPU, clientCPU int, why string) {
 	if _, err := exec.LookPath("taskset"); err != nil {
 		return -1, -1, "not pinned: taskset not found"
 	}
-	cpus, err := allowedCPUs()
+	cpus, err := benchproc.AllowedCPUs()
 	if err != nil || len(cpus) < 2 {
 		return -1, -1, fmt.Sprintf("not pinned: fewer than two CPUs (%d)", len(cpus))
 	}

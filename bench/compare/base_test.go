@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokamak-io/tokamak/bench/internal/benchproc"
 )
 
 // executable writes an executable file for -base to point at.
@@ -291,7 +293,7 @@ func TestSmokeBase(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command to build the binaries with")
 	}
-	root, err := findRoot()
+	root, err := benchproc.FindRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,10 +301,8 @@ func TestSmokeBase(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // cold builds included
 	defer cancel()
 	base := filepath.Join(dir, "base-server")
-	build := exec.CommandContext(ctx, "go", "build", "-o", base, "./cmd/server")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := benchproc.Build(ctx, root, base, "./cmd/server"); err != nil {
+		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "bench.md")
 	const doc = "# Benchmarks\n\nLeft alone.\n"

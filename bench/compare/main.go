@@ -118,6 +118,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tokamak-io/tokamak/bench/internal/benchproc"
 )
 
 // Defaults of the full run and of -quick; see estimate for the time they take.
@@ -247,7 +249,7 @@ var errFailedRuns = errors.New("some runs failed (marked in the report)")
 
 func runHarness(ctx context.Context, o *options, args []string, stdout, stderr io.Writer) error {
 	started := time.Now()
-	root, err := findRoot()
+	root, err := benchproc.FindRoot()
 	if err != nil {
 		return err
 	}
@@ -259,7 +261,7 @@ func runHarness(ctx context.Context, o *options, args []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	h := &harness{root: root, dur: o.dur, log: stderr, base: o.base, serverCPU: -1, loadCPU: -1}
+	h := &harness{dur: o.dur, log: stderr, base: o.base, serverCPU: -1, loadCPU: -1}
 	h.ports.next = portLo + rand.IntN(portHi-portLo)
 	var notes []string
 	note := func(format string, a ...any) {
@@ -302,7 +304,7 @@ func runHarness(ctx context.Context, o *options, args []string, stdout, stderr i
 
 	pinning := h.choosePinning(o.pin)
 	fmt.Fprintln(stderr, "pinning:", pinning)
-	clk, clkNote := clockTicks()
+	clk, clkNote := benchproc.ClockTicks()
 	h.clk = clk
 	if clkNote != "" {
 		note("%s", clkNote)
@@ -329,7 +331,7 @@ func runHarness(ctx context.Context, o *options, args []string, stdout, stderr i
 	h.tmp = tmp
 	h.bin = filepath.Join(tmp, "bin")
 	fmt.Fprintln(stderr, "building into", h.bin)
-	if err := h.build(ctx, packages(configs, o.profile != "")); err != nil {
+	if err := benchproc.Build(ctx, root, h.bin+string(filepath.Separator), packages(configs, o.profile != "")...); err != nil {
 		return err
 	}
 
@@ -469,7 +471,7 @@ func (h *harness) choosePinning(want bool) string {
 	if _, err := exec.LookPath("taskset"); err != nil {
 		return "not pinned: taskset was not found (util-linux); the server and the load tool share the CPUs as the scheduler places them."
 	}
-	cpus, err := allowedCPUs()
+	cpus, err := benchproc.AllowedCPUs()
 	if err != nil || len(cpus) < 2 {
 		return fmt.Sprintf("not pinned: fewer than two CPUs are available (%d); the server and the load tool share one.", len(cpus))
 	}
@@ -553,26 +555,6 @@ func commandLine(args []string) string {
 		parts = append(parts, a)
 	}
 	return strings.Join(parts, " ")
-}
-
-// findRoot returns the directory of tokamak's go.mod, searching upwards
-// from the working directory.
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.Contains(string(b), "module github.com/tokamak-io/tokamak\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("not inside the tokamak module (no go.mod of github.com/tokamak-io/tokamak above the working directory)")
-		}
-		dir = parent
-	}
 }
 
 // findWrk resolves the wrk binary: name on PATH, or /usr/bin/wrk.

@@ -3,139 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 )
-
-// defaultClockTicks is USER_HZ on every Linux architecture Go supports; it
-// is used when getconf cannot be asked.
-const defaultClockTicks = 100
-
-// clockTicks returns CLK_TCK from getconf, or defaultClockTicks and a note
-// saying that it was assumed.
-func clockTicks() (int64, string) {
-	out, err := exec.Command("getconf", "CLK_TCK").Output()
-	if err == nil {
-		if v, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err == nil && v > 0 {
-			return v, ""
-		}
-	}
-	return defaultClockTicks, fmt.Sprintf("getconf CLK_TCK failed; assumed %d ticks per second", defaultClockTicks)
-}
-
-// parseStatTicks returns utime+stime, fields 14 and 15 of a /proc/<pid>/stat
-// line, in clock ticks. The second field, the command name in parentheses,
-// may itself hold spaces and parentheses, so the fields are counted from
-// the last ')'.
-func parseStatTicks(stat []byte) (int64, error) {
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("stat: no ')' after the command name in %q", snippet(stat))
-	}
-	// fields[0] is field 3 (state), so field n is fields[n-3].
-	fields := strings.Fields(string(stat[i+1:]))
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("stat: %d fields after the command name, want at least 13", len(fields))
-	}
-	utime, err := strconv.ParseInt(fields[14-3], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("stat: utime: %w", err)
-	}
-	stime, err := strconv.ParseInt(fields[15-3], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("stat: stime: %w", err)
-	}
-	return utime + stime, nil
-}
-
-// procTicks reads the CPU time of process pid so far, in clock ticks.
-func procTicks(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	return parseStatTicks(b)
-}
-
-// parseStatusKB returns the value of field key ("VmRSS", "VmHWM") of a
-// /proc/<pid>/status file, in kB.
-func parseStatusKB(status []byte, key string) (int64, error) {
-	sc := bufio.NewScanner(bytes.NewReader(status))
-	for sc.Scan() {
-		name, rest, ok := strings.Cut(sc.Text(), ":")
-		if !ok || name != key {
-			continue
-		}
-		f := strings.Fields(rest)
-		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("status: %s: want \"<n> kB\", got %q", key, strings.TrimSpace(rest))
-		}
-		return strconv.ParseInt(f[0], 10, 64)
-	}
-	return 0, fmt.Errorf("status: no %s field", key)
-}
-
-// procRSS reads the resident set size of process pid, in kB.
-func procRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	return parseStatusKB(b, "VmRSS")
-}
-
-// parseStatusField returns the text of field key of a /proc/<pid>/status file.
-func parseStatusField(status []byte, key string) string {
-	sc := bufio.NewScanner(bytes.NewReader(status))
-	for sc.Scan() {
-		if name, rest, ok := strings.Cut(sc.Text(), ":"); ok && name == key {
-			return strings.TrimSpace(rest)
-		}
-	}
-	return ""
-}
-
-// parseCPUList expands a kernel CPU list such as "0-2,5" into CPU numbers.
-func parseCPUList(s string) ([]int, error) {
-	var cpus []int
-	for part := range strings.SplitSeq(strings.TrimSpace(s), ",") {
-		if part == "" {
-			continue
-		}
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.Atoi(lo)
-		if err != nil {
-			return nil, fmt.Errorf("cpu list %q: %w", s, err)
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(hi); err != nil || b < a {
-				return nil, fmt.Errorf("cpu list %q: bad range %q", s, part)
-			}
-		}
-		for c := a; c <= b; c++ {
-			cpus = append(cpus, c)
-		}
-	}
-	return cpus, nil
-}
-
-// allowedCPUs returns the CPUs this process may run on, from
-// /proc/self/status.
-func allowedCPUs() ([]int, error) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return nil, err
-	}
-	list := parseStatusField(b, "Cpus_allowed_list")
-	if list == "" {
-		return nil, fmt.Errorf("no Cpus_allowed_list in /proc/self/status")
-	}
-	return parseCPUList(list)
-}
 
 // cpuTimes are the busy and total ticks of each CPU, from /proc/stat.
 type cpuTimes map[int][2]int64
@@ -202,11 +73,4 @@ func cpuModel(cpuinfo []byte) (model string, n int) {
 		}
 	}
 	return model, n
-}
-
-func snippet(b []byte) []byte {
-	if len(b) > 40 {
-		return b[:40]
-	}
-	return b
 }

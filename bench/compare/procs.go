@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/tokamak-io/tokamak/bench/internal/benchproc"
 )
 
 // Time limits. Every wait of the harness is bounded by one of these.
@@ -27,14 +26,11 @@ const (
 	loadSlack          = 30 * time.Second // a load tool may run this much past -d
 )
 
-// proc is a child process: a server or a load tool, started through
-// taskset when pinning.
+// proc is a server started by the harness (through taskset when
+// pinning), with the name it is logged under.
 type proc struct {
+	*benchproc.Proc
 	name string
-	cmd  *exec.Cmd
-	log  string        // the file holding its stdout and stderr (servers)
-	done chan struct{} // closed once it has been waited for
-	err  error         // its exit, valid after done
 }
 
 // procs is the set of live children, killed when the harness exits.
@@ -68,99 +64,31 @@ func (ps *procs) killAll() {
 	}
 	ps.mu.Unlock()
 	for _, p := range list {
-		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		p.Kill()
 	}
 	for _, p := range list {
 		select {
-		case <-p.done:
+		case <-p.Done():
 		case <-time.After(2 * time.Second):
 		}
 	}
 }
 
-// childAttr puts a child in its own process group (a Ctrl-C at the
-// terminal reaches the harness, which stops the children itself) and has
-// the kernel kill it if the harness dies without doing so.
-func childAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-}
-
-// pinned prefixes argv with taskset when cpu ≥ 0.
-func pinned(cpu int, argv []string) []string {
-	if cpu < 0 {
-		return argv
-	}
-	return append([]string{"taskset", "-c", strconv.Itoa(cpu)}, argv...)
-}
-
 // startServer starts argv in the background with GOMAXPROCS=1, its output
-// going to a log file in dir.
+// going to a log file in dir. The child leaves the live set once it has
+// exited.
 func (ps *procs) startServer(dir, name string, argv []string) (*proc, error) {
-	logPath := filepath.Join(dir, name+".log")
-	lf, err := os.Create(logPath)
+	bp, err := benchproc.Start(argv, filepath.Join(dir, name+".log"), "GOMAXPROCS=1")
 	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
-	cmd.Stdout, cmd.Stderr = lf, lf
-	cmd.SysProcAttr = childAttr()
-	if err := cmd.Start(); err != nil {
-		lf.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	p := &proc{Proc: bp, name: name}
 	ps.add(p)
 	go func() {
-		p.err = cmd.Wait()
-		lf.Close()
+		<-p.Done()
 		ps.remove(p)
-		close(p.done)
 	}()
 	return p, nil
-}
-
-func (p *proc) pid() int { return p.cmd.Process.Pid }
-
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop sends SIGTERM, waits up to timeout, then sends SIGKILL. It reports
-// whether the process had to be killed.
-func (p *proc) stop(timeout time.Duration) (killed bool) {
-	if p.exited() {
-		return false
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-p.done:
-		return false
-	case <-t.C:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-	return true
-}
-
-// logTail returns the last lines of the process's log, for error messages.
-func (p *proc) logTail() string {
-	b, _ := os.ReadFile(p.log)
-	b = bytes.TrimSpace(b)
-	if len(b) > 600 {
-		b = b[len(b)-600:]
-	}
-	if len(b) == 0 {
-		return "(no output)"
-	}
-	return string(b)
 }
 
 // waitReady polls check until it succeeds, the process exits or
@@ -169,8 +97,8 @@ func waitReady(ctx context.Context, p *proc, check func() error) error {
 	deadline := time.Now().Add(readyTimeout)
 	var last error
 	for time.Now().Before(deadline) {
-		if p.exited() {
-			return fmt.Errorf("%s exited before it was ready (%v): %s", p.name, p.err, p.logTail())
+		if p.Exited() {
+			return fmt.Errorf("%s exited before it was ready (%v): %s", p.name, p.Wait(), p.LogTail())
 		}
 		if last = check(); last == nil {
 			return nil
@@ -181,7 +109,7 @@ func waitReady(ctx context.Context, p *proc, check func() error) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("%s not ready after %v: %v; log: %s", p.name, readyTimeout, last, p.logTail())
+	return fmt.Errorf("%s not ready after %v: %v; log: %s", p.name, readyTimeout, last, p.LogTail())
 }
 
 // plaintextRequest is what every readiness check and idle connection sends.

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"testing"
 	"time"
 )
@@ -95,37 +94,34 @@ func TestRPCReady(t *testing.T) {
 	}
 }
 
-func TestStopEscalatesToKill(t *testing.T) {
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh")
-	}
+// TestKillAll checks that killAll kills every live child and that a
+// child that exits leaves the live set.
+func TestKillAll(t *testing.T) {
 	var ps procs
-	// sleep inherits the ignored SIGTERM through exec.
-	p, err := ps.startServer(t.TempDir(), "stubborn", []string{"sh", "-c", `trap "" TERM; exec sleep 30`})
+	p, err := ps.startServer(t.TempDir(), "left", []string{"sleep", "30"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // let sh install the trap
-	start := time.Now()
-	if killed := p.stop(300 * time.Millisecond); !killed {
-		t.Errorf("stop: got killed=false for a process that ignores SIGTERM")
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("stop took %v", d)
-	}
-	q, err := ps.startServer(t.TempDir(), "polite", []string{"sleep", "30"})
+	q, err := ps.startServer(t.TempDir(), "quick", []string{"true"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if killed := q.stop(5 * time.Second); killed {
-		t.Error("stop: got killed=true for a process that exits on SIGTERM")
-	}
-	r, err := ps.startServer(t.TempDir(), "left", []string{"sleep", "30"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	q.Wait()
 	ps.killAll()
-	if !r.exited() {
+	if !p.Exited() {
 		t.Error("killAll left a child running")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ps.mu.Lock()
+		n := len(ps.live)
+		ps.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d children still in the live set 5 s after they exited", n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

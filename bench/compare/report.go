@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tokamak-io/tokamak/bench/internal/benchproc"
 )
 
 // The generated part of docs/benchmarks.md sits between these markers;
@@ -46,7 +48,7 @@ func describeMachine(wrk string) machine {
 		m.CPU = runtime.GOARCH
 	}
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		if kb, err := parseStatusKB(b, "MemTotal"); err == nil {
+		if kb, err := benchproc.ParseStatusKB(b, "MemTotal"); err == nil {
 			m.MemGiB = float64(kb) / (1 << 20)
 		}
 	}

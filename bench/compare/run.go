@@ -20,12 +20,13 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tokamak-io/tokamak/bench/internal/benchproc"
 )
 
 // harness runs the matrix. runHarness sets its fields up before the first
 // run; only ports and procs change while the matrix runs.
 type harness struct {
-	root  string // the module's root directory
 	bin   string // built binaries
 	tmp   string // logs
 	dur   time.Duration
@@ -84,20 +85,6 @@ func packages(configs []Config, profile bool) []string {
 	return pkgs
 }
 
-// build compiles pkgs into h.bin with one go build.
-func (h *harness) build(ctx context.Context, pkgs []string) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	args := append([]string{"build", "-o", h.bin + string(filepath.Separator)}, pkgs...)
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = h.root
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return nil
-}
-
 // serverArgv is the command line of server who listening on addr. rpc
 // selects tokamak's MessagePack-RPC listener instead of HTTP. The base
 // build runs exactly as tokamak does, from its own binary.
@@ -135,7 +122,7 @@ func (h *harness) startServer(ctx context.Context, who string, rpc bool, cpuprof
 		if err != nil {
 			return nil, "", err
 		}
-		p, err := h.procs.startServer(h.tmp, who, pinned(h.serverCPU, h.serverArgv(who, addr, rpc, cpuprofile)))
+		p, err := h.procs.startServer(h.tmp, who, benchproc.Pinned(h.serverCPU, h.serverArgv(who, addr, rpc, cpuprofile)))
 		if err != nil {
 			return nil, "", err
 		}
@@ -146,7 +133,7 @@ func (h *harness) startServer(ctx context.Context, who string, rpc bool, cpuprof
 		if lastErr = waitReady(ctx, p, check); lastErr == nil {
 			return p, addr, nil
 		}
-		p.stop(stopTimeout)
+		p.Stop(stopTimeout)
 		if ctx.Err() != nil || !strings.Contains(lastErr.Error(), "address already in use") {
 			break
 		}
@@ -205,13 +192,13 @@ func (h *harness) load(ctx context.Context, c *Config, r *Run) error {
 	if err != nil {
 		return err
 	}
-	defer srv.stop(stopTimeout)
+	defer srv.Stop(stopTimeout)
 	bare := h.loadArgv(c, r.Who, addr)
 	tool := filepath.Base(bare[0])
-	argv := pinned(h.loadCPU, bare)
+	argv := benchproc.Pinned(h.loadCPU, bare)
 	r.Command = argv
 
-	t0, err := procTicks(srv.pid())
+	t0, err := benchproc.ReadTicks(srv.Pid())
 	if err != nil {
 		return err
 	}
@@ -219,13 +206,13 @@ func (h *harness) load(ctx context.Context, c *Config, r *Run) error {
 	start := time.Now()
 	out, errOut, usage, runErr := runTool(ctx, h.dur+loadSlack, argv)
 	wall := time.Since(start).Seconds()
-	t1, err := procTicks(srv.pid())
+	t1, err := benchproc.ReadTicks(srv.Pid())
 	if err != nil {
-		return fmt.Errorf("%s gone during the run: %v; log: %s", r.Server, err, srv.logTail())
+		return fmt.Errorf("%s gone during the run: %v; log: %s", r.Server, err, srv.LogTail())
 	}
 	b1 := readCPUTimes()
-	if rss, err := procRSS(srv.pid()); err == nil {
-		r.RSSKB = rss
+	if m, err := benchproc.ReadMemory(srv.Pid()); err == nil {
+		r.RSSKB = m.RSS
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -276,7 +263,7 @@ func runTool(ctx context.Context, limit time.Duration, argv []string) (stdout, s
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
-	cmd.SysProcAttr = childAttr()
+	cmd.SysProcAttr = benchproc.ChildAttr()
 	cmd.WaitDelay = 5 * time.Second
 	err = cmd.Run()
 	if cmd.ProcessState != nil {
@@ -446,8 +433,8 @@ func (h *harness) idle(ctx context.Context, c *Config, r *Run) error {
 	if err != nil {
 		return err
 	}
-	defer srv.stop(stopTimeout)
-	before, err := procRSS(srv.pid())
+	defer srv.Stop(stopTimeout)
+	before, err := benchproc.ReadMemory(srv.Pid())
 	if err != nil {
 		return err
 	}
@@ -466,15 +453,15 @@ func (h *harness) idle(ctx context.Context, c *Config, r *Run) error {
 		return ctx.Err()
 	case <-time.After(idleSettle):
 	}
-	after, err := procRSS(srv.pid())
+	after, err := benchproc.ReadMemory(srv.Pid())
 	if err != nil {
-		return fmt.Errorf("%s gone while holding connections: %v; log: %s", r.Server, err, srv.logTail())
+		return fmt.Errorf("%s gone while holding connections: %v; log: %s", r.Server, err, srv.LogTail())
 	}
 	r.Seconds = time.Since(start).Seconds()
 	r.IdleConns = len(conns)
-	r.IdleBeforeKB, r.IdleAfterKB, r.RSSKB = before, after, after
+	r.IdleBeforeKB, r.IdleAfterKB, r.RSSKB = before.RSS, after.RSS, after.RSS
 	if len(conns) > 0 {
-		r.KBPerConn = float64(after-before) / float64(len(conns))
+		r.KBPerConn = float64(after.RSS-before.RSS) / float64(len(conns))
 	}
 	for k, n := range kinds {
 		r.Errors += n
@@ -568,9 +555,9 @@ func (h *harness) profile(ctx context.Context, c *Config, file string) (int64, e
 	if err != nil {
 		return 0, err
 	}
-	argv := pinned(h.loadCPU, h.loadArgv(c, "tokamak", addr))
+	argv := benchproc.Pinned(h.loadCPU, h.loadArgv(c, "tokamak", addr))
 	out, errOut, _, runErr := runTool(ctx, h.dur+loadSlack, argv)
-	if srv.stop(profileStopTimeout) {
+	if srv.Stop(profileStopTimeout) {
 		return 0, fmt.Errorf("tokamak did not exit within %v of SIGTERM; no profile", profileStopTimeout)
 	}
 	if ctx.Err() != nil {
@@ -586,7 +573,7 @@ func (h *harness) profile(ctx context.Context, c *Config, file string) (int64, e
 		return 0, err
 	}
 	if st.Size() == 0 {
-		return 0, fmt.Errorf("%s is empty; log: %s", file, srv.logTail())
+		return 0, fmt.Errorf("%s is empty; log: %s", file, srv.LogTail())
 	}
 	return st.Size(), nil
 }
