@@ -461,6 +461,9 @@ func (c *conn) finish(f *codec.Flow, in []byte, consumed int) bool {
 		c.idleSince = c.l.srv.now() // idle from now, not from before the work
 	}
 	c.busy = f.Busy
+	if (f.Busy || f.Phase == codec.PhaseWait) && len(c.l.ctxs) > 0 {
+		c.watchWork()
+	}
 	if f.Control > 0 {
 		c.winBytes = max(c.winBytes-int64(f.Control), 0) // not progress
 	}
@@ -665,6 +668,26 @@ func (c *conn) releaseWriters() {
 		if err != nil {
 			return // the loop is stopping: the connection closes with it
 		}
+	}
+}
+
+// watchWork cancels the connection's context at once when the peer has
+// already gone while work was handed off for it. A client that sends a
+// large request and leaves is otherwise noticed only when the loop reads
+// its FIN, a round of reads over every other connection later: by then a
+// worker has taken the request, and runs it for nobody. One peek, only for
+// connections whose work watches a context (handlers.Conn.Context).
+func (c *conn) watchWork() {
+	cc, ok := c.l.ctxs[c]
+	if !ok || cc.ctx.Err() != nil {
+		return
+	}
+	var b [1]byte
+	n, _, err := unix.Recvfrom(c.gc.Fd(), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	if n == 0 && err == nil || err != nil && err != unix.EAGAIN && err != unix.EINTR {
+		// EOF or a reset: gnet closes the connection at its next read
+		// anyway, whatever is still to be answered.
+		cc.cancel()
 	}
 }
 

@@ -127,6 +127,14 @@ func (b *bridge) ServeHTTP(w *handlers.Response, r *handlers.Request) {
 		scratchPool.Put(s)
 	}()
 	params := r.Body
+	// A JSON body this large runs on the offload pool (see Blocks), where
+	// the client may leave meanwhile: then the work stops between its
+	// steps, each tens of milliseconds for a body of megabytes.
+	var gone func() bool
+	if ct == typeJSON && len(r.Body) > maxInlineJSON && r.Conn != nil {
+		ctx := r.Conn.Context()
+		gone = func() bool { return ctx.Err() != nil }
+	}
 	if ct == typeJSON {
 		var err error
 		if s.params, err = s.json.appendMsgpack(s.params[:0], r.Body, maxJSONParams); err != nil {
@@ -134,6 +142,9 @@ func (b *bridge) ServeHTTP(w *handlers.Response, r *handlers.Request) {
 			return
 		}
 		params = s.params
+		if gone != nil && gone() {
+			return // nobody to answer
+		}
 	}
 	if n, err := mpack.Walk(params, paramLimits); err != nil || n != len(params) || mpack.NextType(params) != mpack.ArrayType {
 		failure(w, ct, handlers.CodeBadParams, "params: the body is not one msgpack array")
@@ -157,6 +168,9 @@ func (b *bridge) ServeHTTP(w *handlers.Response, r *handlers.Request) {
 	if ct == typeMsgpack {
 		w.SetContentType("application/msgpack")
 		w.SetBody(res)
+		return
+	}
+	if gone != nil && gone() {
 		return
 	}
 	// About the JSON's size, so that a large result is not built by

@@ -2,7 +2,9 @@ package rpc
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
+	"net"
 	"strings"
 	"testing"
 
@@ -368,5 +370,47 @@ func TestStreamHTTPGolden(t *testing.T) {
 	want = unhexT(t, "92 cc c8 91 92 ac 436f6e74656e742d54797065 aa 746578742f706c61696e")
 	if got := headChunk(200, "Content-Type", "text/plain"); !bytes.Equal(got, want) {
 		t.Errorf("head chunk: got % x, want % x", got, want)
+	}
+}
+
+// goneConn is a connection whose client has left: its context is done.
+type goneConn struct{ ctx context.Context }
+
+func (c goneConn) LocalAddr() net.Addr            { return &net.TCPAddr{} }
+func (c goneConn) RemoteAddr() net.Addr           { return &net.TCPAddr{} }
+func (c goneConn) Loop() int                      { return 0 }
+func (c goneConn) Value() any                     { return nil }
+func (c goneConn) SetValue(any)                   {}
+func (c goneConn) EngineContext() context.Context { return context.Background() }
+func (c goneConn) Context() context.Context       { return c.ctx }
+
+// A JSON body large enough for the offload pool stops between its steps
+// once the client has left: the method does not run for nobody.
+func TestHTTPBridgeStopsWhenTheClientLeft(t *testing.T) {
+	reg := handlers.NewRegistry()
+	RegisterHTTP(reg)
+	var ran int
+	reg.HandleRPCFunc("count", func(w *handlers.Reply, c *handlers.Call) { ran++ })
+	reg.Freeze()
+	body := []byte("[" + strings.Repeat(`"x",`, maxInlineJSON/4) + `"x"]`)
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name string
+		conn handlers.Conn
+		ran  int
+	}{
+		{"client here", goneConn{context.Background()}, 1},
+		{"client gone", goneConn{gone}, 0},
+	} {
+		ran = 0
+		req := &handlers.Request{Method: []byte("POST"), Target: []byte("/rpc/count"), Path: []byte("/rpc/count"),
+			Proto: []byte("HTTP/1.1"), ProtoMajor: 1, ProtoMinor: 1, Body: body, Conn: tc.conn,
+			Headers: []handlers.Header{{Name: []byte("Content-Type"), Value: []byte("application/json")}}}
+		var w handlers.Response
+		reg.Route(req).ServeHTTP(&w, req)
+		if ran != tc.ran {
+			t.Errorf("%s: the method ran %d times, want %d", tc.name, ran, tc.ran)
+		}
 	}
 }
