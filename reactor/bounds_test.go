@@ -394,11 +394,17 @@ func TestReclaimer(t *testing.T) {
 	if n := runs.Load(); n != 0 {
 		t.Fatalf("%d reclaims during the storm, want 0", n)
 	}
-	step(10<<20, 400) // it passes
+	step(10<<20, 400) // it passes...
+	step(5<<20, 300)
+	if n := runs.Load(); n != 0 {
+		t.Fatalf("%d reclaims while the attackers leave, want 0", n)
+	}
+	step(5<<20, 300) // ...and is over
 	if n := runs.Load(); n != 1 {
 		t.Fatalf("%d reclaims after the storm, want 1", n)
 	}
 	step(100<<20, 5000)
+	step(0, 0)
 	step(0, 0) // another at once: too soon
 	if n := runs.Load(); n != 1 {
 		t.Fatalf("%d reclaims, want still 1 within %v", n, reclaimEvery)

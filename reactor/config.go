@@ -76,7 +76,7 @@ type Config struct {
 	// DisableReclaim keeps the reactor from handing memory back to the
 	// operating system after a storm. By default, once the input held or
 	// the open connections have fallen to half their peak (by at least
-	// 32 MiB or 1024 connections), or once the heap holds 64 MiB more than
+	// 32 MiB or 64 connections), or once the heap holds 64 MiB more than
 	// twice what was live after the last reclaim while the process
 	// allocates less than 1/64 of it a second, it runs the garbage
 	// collector twice — pooled buffers survive one collection — and returns

@@ -1,6 +1,7 @@
 package reactor
 
 import (
+	"log/slog"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -17,8 +18,9 @@ import (
 // and the scavenger returns pages slowly: RSS stayed at 1 GB for minutes.
 // So the reclaimer collects twice and frees what it can at once:
 //
-//   - when the input held or the open connections fall to half their
-//     peak (by at least reclaimHeld or reclaimOpen): the attackers left;
+//   - when the input held or the open connections have fallen to half
+//     their peak (by at least reclaimHeld or reclaimOpen) and stopped
+//     falling: the attackers left;
 //   - when the heap holds at least reclaimHeap more than twice what was
 //     live after the last reclaim, and the process allocates less than
 //     1/64 of it a second: a storm of other work (large bodies converted
@@ -31,21 +33,29 @@ import (
 // no loop and no tick waits for it.
 type reclaimer struct {
 	peakHeld, peakOpen int64
+	prevHeld, prevOpen int64         // at the last check
 	lastLive           atomic.Uint64 // the live heap after the last reclaim
 	lastAllocs         uint64        // cumulative heap allocations at the last check
 	last               time.Time
 	running            atomic.Bool
 	free               func() uint64 // what a reclaim does, returning the live heap; nil: freeMemory
+	log                *slog.Logger  // nil: no log line
 	samples            []metrics.Sample
 }
 
 // Thresholds of a storm worth reclaiming after, and the least time between
-// two reclaims (a full collection of a large heap costs CPU).
+// two reclaims (a full collection of a large heap costs CPU). 64
+// connections is few, but the output the reactor does not count can be
+// large: 200 connections that never read held 4 MiB of answers each.
 const (
 	reclaimHeld  = 32 << 20
-	reclaimOpen  = 1024
+	reclaimOpen  = 64
 	reclaimHeap  = 64 << 20
 	reclaimEvery = 10 * time.Second
+	// settleSlack is how much the input held may fall in a second while
+	// counting as settled: a loaded server's partial input moves all
+	// the time.
+	settleSlack = 1 << 20
 )
 
 // heapStats is what the reclaimer reads of the heap.
@@ -97,8 +107,13 @@ func (r *reclaimer) check(held, open int64, heap heapStats, now time.Time) {
 	r.peakOpen = max(r.peakOpen, open)
 	allocated := heap.allocs - min(r.lastAllocs, heap.allocs)
 	r.lastAllocs = heap.allocs
-	left := r.peakHeld-held >= reclaimHeld && held <= r.peakHeld/2 ||
-		r.peakOpen-open >= reclaimOpen && open <= r.peakOpen/2
+	// Not while the attackers are still leaving: a collection in the
+	// middle of it finds the rest of them live, and the next is ten
+	// seconds away.
+	settled := open >= r.prevOpen && held+settleSlack >= r.prevHeld
+	r.prevHeld, r.prevOpen = held, open
+	left := settled && (r.peakHeld-held >= reclaimHeld && held <= r.peakHeld/2 ||
+		r.peakOpen-open >= reclaimOpen && open <= r.peakOpen/2)
 	garbage := heap.held >= 2*r.lastLive.Load()+reclaimHeap && allocated < heap.held/64
 	if !left && !garbage || now.Sub(r.last) < reclaimEvery || r.running.Load() {
 		return
@@ -109,8 +124,17 @@ func (r *reclaimer) check(held, open int64, heap heapStats, now time.Time) {
 	if free == nil {
 		free = freeMemory
 	}
+	why := "the input held or the connections fell to half their peak"
+	if !left {
+		why = "a quiet process holds a heap of garbage"
+	}
 	go func() {
 		defer r.running.Store(false)
-		r.lastLive.Store(free())
+		live := free()
+		r.lastLive.Store(live)
+		if r.log != nil {
+			r.log.Info("reactor: memory handed back after a storm", "why", why,
+				"heap_before", heap.held, "live_after", live)
+		}
 	}()
 }

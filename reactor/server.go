@@ -112,6 +112,7 @@ func New(cfg Config) *Server {
 		s.loops[i] = newLoop(s, i)
 	}
 	s.budget.limit, s.budget.loops = cfg.InputBudget, s.loops
+	s.reclaim.log = cfg.Logger
 	return s
 }
 
