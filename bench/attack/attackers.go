@@ -168,32 +168,23 @@ func (s *attackers) records() []closeRec {
 // until the connection ends and then finishes the attacker. They keep the
 // first thing worth reporting.
 
-func readCocaine(a *attacker) {
-	r := bufio.NewReaderSize(a.c, 256)
-	told := ""
-	for {
-		v, err := readValue(r, 0)
-		if err != nil {
-			a.finish(errKind(err), told)
-			return
-		}
-		if t := cocaineTold(v); t != "" && told == "" {
-			told = t
-		}
-	}
-}
+func readCocaine(a *attacker) { readFrames(a, cocaineTold) }
 
-func readRPC(a *attacker) {
+func readRPC(a *attacker) { readFrames(a, rpcTold) }
+
+// readFrames reads msgpack values until the connection ends, keeping the
+// first that told describes.
+func readFrames(a *attacker, told func(v any) string) {
 	r := bufio.NewReaderSize(a.c, 256)
-	told := ""
+	first := ""
 	for {
 		v, err := readValue(r, 0)
 		if err != nil {
-			a.finish(errKind(err), told)
+			a.finish(errKind(err), first)
 			return
 		}
-		if told == "" {
-			told = rpcTold(v)
+		if first == "" {
+			first = told(v)
 		}
 	}
 }

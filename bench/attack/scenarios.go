@@ -53,6 +53,18 @@ func heartbeats(x *exp, a *attacker, every time.Duration) {
 	}
 }
 
+// holdThenClose holds the attack (see holdAfterSends), then closes every
+// attacker and waits for them (wait).
+func holdThenClose(x *exp, n int, hold time.Duration, what string, wait func()) error {
+	ok := holdAfterSends(x, n, hold, what)
+	x.att.closeAll()
+	wait()
+	if !ok {
+		return x.ctx.Err()
+	}
+	return nil
+}
+
 // holdAfterSends waits until the n attackers have sent their attack (at
 // most hold), then hold more, and reports the figures of the hold; false
 // when interrupted.
@@ -114,13 +126,7 @@ func runHeldCocaine(x *exp) error {
 		a.sent.Store(true)
 		heartbeats(x, a, every)
 	})
-	ok := holdAfterSends(x, n, hold, "all their chunks")
-	x.att.closeAll()
-	wait()
-	if !ok {
-		return x.ctx.Err()
-	}
-	return nil
+	return holdThenClose(x, n, hold, "all their chunks", wait)
 }
 
 func runHTTPTrickle(x *exp) error {
@@ -145,13 +151,7 @@ func runHTTPTrickle(x *exp) error {
 			}
 		}
 	})
-	ok := holdAfterSends(x, n, hold, "their bodies")
-	x.att.closeAll()
-	wait()
-	if !ok {
-		return x.ctx.Err()
-	}
-	return nil
+	return holdThenClose(x, n, hold, "their bodies", wait)
 }
 
 func runJSONOffload(x *exp) error {
