@@ -40,15 +40,16 @@ type Session interface {
 	// reason r, while the connection is in phase p: a timeout
 	// ([RefuseTimeout]) or the engine's input budget ([RefuseOverload]). It
 	// may append a last reply to f.Out (HTTP: 408 or 503; an RPC error for
-	// the call in progress, whose id it may read from in, the unconsumed
-	// input — a view valid during the call). The reactor drops that input
-	// after the call and serves none after it.
+	// the call in progress, whose id it may read from in: the first bytes
+	// of the unconsumed input, at most [RefuseInput], a view valid during
+	// the call). The reactor drops the unconsumed input after the call and
+	// serves none after it.
 	//
 	// After a timeout the reactor closes the connection once the reply has
-	// been sent. After an overload it does so when the session sets
-	// f.Close; a session that still waits for work it handed off may leave
-	// f.Close unset, set f.Busy, and close from the Post that delivers the
-	// last answer — work already accepted finishes.
+	// been sent. After an overload too, unless the session still waits for
+	// work it handed off (f.Busy set, or PhaseWait): then it may leave
+	// f.Close unset and close from the Post that delivers the last answer
+	// — work already accepted finishes.
 	Refuse(r Refusal, p Phase, in []byte, f *Flow)
 
 	// Close is called once, when the connection has closed, to release what
@@ -106,6 +107,11 @@ const (
 )
 
 var phaseNames = [...]string{"idle", "head", "body", "wait"}
+
+// RefuseInput is how many of the first bytes of the unconsumed input
+// [Session.Refuse] is given, at most: enough to name the frame being
+// refused (its msgid, its channel), not a copy of all a peer sent.
+const RefuseInput = 256
 
 // Refusal is why the reactor ends a connection's conversation (see
 // [Session.Refuse]).

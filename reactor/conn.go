@@ -332,12 +332,9 @@ func (c *conn) overload() {
 // session gives its last reply, and the connection closes — after a
 // timeout at once, after an overload when the session says so.
 func (c *conn) refuse(r codec.Refusal) {
-	in, err := c.input()
-	if err != nil {
-		in = nil
-	}
 	c.refused = true
 	f := c.beginFlow(c.gc.OutboundBuffered())
+	in := c.inputStart()
 	if !c.guarded(func() { c.sess.Refuse(r, c.phase, in, f) }) {
 		f.Out, f.Close = f.Out[:0], true
 	}
@@ -345,10 +342,32 @@ func (c *conn) refuse(r codec.Refusal) {
 	c.dropInput()
 	c.sessHeld = int32(min(max(f.Held, 0), math.MaxInt32))
 	c.account()
-	if r == codec.RefuseTimeout {
+	// Only a session that waits for work it handed off may stay open (it
+	// closes when the work is answered); input is dropped meanwhile.
+	if r == codec.RefuseTimeout || !f.Busy && f.Phase != codec.PhaseWait {
 		f.Close = true
 	}
 	c.finish(f, nil, 0)
+}
+
+// inputStart returns the first bytes of the unconsumed input, at most
+// codec.RefuseInput: what a session refusing a partial frame needs to name
+// it (a msgid, say). A view: gnet copies only when those few bytes wrap
+// around its ring, where the whole input would have cost a copy of up to
+// megabytes on each refusal, while the process is short of memory.
+func (c *conn) inputStart() []byte {
+	if c.carry != nil {
+		return c.carry.B[:min(len(c.carry.B), codec.RefuseInput)]
+	}
+	n := min(c.gc.InboundBuffered(), codec.RefuseInput)
+	if n == 0 {
+		return nil
+	}
+	b, err := c.gc.Peek(n)
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // boundPaused closes a paused or waiting connection whose input keeps
@@ -460,8 +479,11 @@ func (c *conn) finish(f *codec.Flow, in []byte, consumed int) bool {
 	if c.busy && !f.Busy {
 		c.idleSince = c.l.srv.now() // idle from now, not from before the work
 	}
+	// Work was just handed off: see whether its client is still there
+	// (not again at each read while the work runs).
+	handedOff := (f.Busy || f.Phase == codec.PhaseWait) && !c.busy && c.phase != codec.PhaseWait
 	c.busy = f.Busy
-	if (f.Busy || f.Phase == codec.PhaseWait) && len(c.l.ctxs) > 0 {
+	if handedOff && len(c.l.ctxs) > 0 {
 		c.watchWork()
 	}
 	if f.Control > 0 {
@@ -675,8 +697,9 @@ func (c *conn) releaseWriters() {
 // already gone while work was handed off for it. A client that sends a
 // large request and leaves is otherwise noticed only when the loop reads
 // its FIN, a round of reads over every other connection later: by then a
-// worker has taken the request, and runs it for nobody. One peek, only for
-// connections whose work watches a context (handlers.Conn.Context).
+// worker has taken the request, and runs it for nobody. One peek when a
+// connection starts waiting for handed-off work, only for connections
+// whose work watches a context (handlers.Conn.Context).
 func (c *conn) watchWork() {
 	cc, ok := c.l.ctxs[c]
 	if !ok || cc.ctx.Err() != nil {

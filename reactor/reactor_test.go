@@ -34,8 +34,8 @@ import (
 //	hb       → nothing: a heartbeat (codec.Flow.Control)
 //	ctx      → "ctx\n"; the connection's context goes to connContexts
 //
-// A refusal answers "<reason> <phase>\n" and closes; while draining every
-// reply closes.
+// A refusal answers "<reason> <phase>\n" (and the reactor closes); while
+// draining every reply closes.
 type lineCodec struct{}
 
 // connContexts receives the contexts that "ctx" asks for.
@@ -171,9 +171,10 @@ func (s *lineSession) serve(in []byte, f *codec.Flow) int {
 	return n
 }
 
+// Refuse answers and leaves the close to the reactor, which closes a
+// refused session that waits for no handed-off work.
 func (s *lineSession) Refuse(r codec.Refusal, p codec.Phase, _ []byte, f *codec.Flow) {
 	f.Out = append(f.Out, r.String()+" "+p.String()+"\n"...)
-	f.Close = true
 }
 
 func (s *lineSession) Close() {}
