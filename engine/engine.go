@@ -27,19 +27,19 @@ import (
 // Register handlers and listeners before Run; the registry is read-only
 // once Run starts. Shutdown and Stats may be called from any goroutine.
 type Engine struct {
-	cfg  Config
-	log  *slog.Logger
-	reg  *handlers.Registry
-	srv  *reactor.Server
-	pool atomic.Pointer[offload.Pool] // while Run runs
-	// dropped counts what earlier pools dropped (one pool per Run).
-	dropped atomic.Uint64
-	loops   int
-	mu      sync.Mutex
-	codecs  map[string]codec.Codec
-	addrs   []net.Addr
-	lns     []codec.Listener
-	ran     bool
+	cfg Config
+	log *slog.Logger
+	reg *handlers.Registry
+	srv *reactor.Server
+	// pool exists from Run on; stopped when Run returns, it takes no more
+	// work.
+	pool   atomic.Pointer[offload.Pool]
+	loops  int
+	mu     sync.Mutex
+	codecs map[string]codec.Codec
+	addrs  []net.Addr
+	lns    []codec.Listener
+	ran    bool
 }
 
 var maxprocsOnce sync.Once
@@ -198,11 +198,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.reg.Freeze()
 	pool := offload.New(e.cfg.OffloadWorkers, e.cfg.OffloadQueue, e.srv.Budget(), e.log)
 	e.pool.Store(pool)
-	defer func() {
-		e.pool.Store(nil)
-		pool.Stop() // handlers still running finish in the background
-		e.dropped.Add(pool.Dropped())
-	}()
+	defer pool.Stop() // handlers still running finish in the background
 
 	errc := make(chan error, 1)
 	go func() { errc <- e.srv.Run() }()
@@ -238,9 +234,8 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 // input budget and the offload pool's part of it.
 func (e *Engine) Stats() handlers.Stats {
 	st := e.srv.Stats()
-	st.OffloadDropped = e.dropped.Load()
 	if p := e.pool.Load(); p != nil {
-		st.OffloadDropped += p.Dropped()
+		st.OffloadDropped = p.Dropped()
 	}
 	return st
 }

@@ -27,6 +27,7 @@ func reserve(l Listener) (*listener, error) {
 		ln.probe, ln.port = fd, port
 	}
 	ln.addr = &net.TCPAddr{IP: ta.IP, Port: ln.port, Zone: ta.Zone}
+	ln.name = ln.addr.String()
 	return ln, nil
 }
 

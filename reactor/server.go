@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokamak-io/tokamak/codec"
 	"github.com/tokamak-io/tokamak/handlers"
+	"github.com/tokamak-io/tokamak/internal/offload"
 )
 
 // Listener binds an address to the codec that serves it.
@@ -82,6 +83,7 @@ type listener struct {
 	port  int
 	probe int // descriptor holding a port 0 reservation until gnet binds, or -1
 	addr  net.Addr
+	name  string // addr.String(), for Stats
 
 	// Set at Run: the share of the connection slots.
 	max, reserve int64
@@ -328,24 +330,14 @@ func (s *Server) Stats() handlers.Stats {
 	s.mu.Unlock()
 	st.Listeners = make([]handlers.ListenerStats, len(lns))
 	for i, ln := range lns {
-		st.Listeners[i] = handlers.ListenerStats{Addr: ln.addr.String(), Connections: ln.open.Load(), Refused: ln.refused.Load()}
+		st.Listeners[i] = handlers.ListenerStats{Addr: ln.name, Connections: ln.open.Load(), Refused: ln.refused.Load()}
 	}
 	return st
 }
 
-// ByteBudget is a budget that work held off the event loops counts its
-// bytes against; its methods may be called from any goroutine.
-type ByteBudget interface {
-	// Reserve takes n bytes and reports true, or reports false, taking
-	// nothing, when the budget cannot take them.
-	Reserve(n int) bool
-	// Release gives back n bytes that Reserve took.
-	Release(n int)
-}
-
 // Budget returns the server's input budget (Config.InputBudget), for the
 // copies of input handed to the offload pool to count against.
-func (s *Server) Budget() ByteBudget { return &s.budget }
+func (s *Server) Budget() offload.Budget { return &s.budget }
 
 // InputBudget returns the input budget in force, in bytes.
 func (s *Server) InputBudget() int64 { return s.budget.limit }

@@ -256,28 +256,22 @@ func (s *session) Refuse(r codec.Refusal, p codec.Phase, in []byte, f *codec.Flo
 	partial := s.fr.Partial()
 	s.release()
 	f.Phase, s.left = codec.PhaseIdle, false
-	if !partial {
+	if partial {
+		f.Errors++
+		msg := errTimeout
 		if r == codec.RefuseOverload {
-			s.broken = true
-			s.settle(f)
+			msg = errOverload
 		}
-		return
+		if msgid, ok := partialMsgid(in); ok {
+			f.Out = AppendError(f.Out, msgid, msg)
+		}
+		if log := s.c.log; log.Enabled(context.Background(), slog.LevelDebug) {
+			log.Debug("msgpackrpc: partial frame refused", "reason", r, "phase", p, "remote", s.conn.RemoteAddr())
+		}
 	}
-	f.Errors++
-	msg := errTimeout
-	if r == codec.RefuseOverload {
-		msg = errOverload
-	}
-	if msgid, ok := partialMsgid(in); ok {
-		f.Out = AppendError(f.Out, msgid, msg)
-	}
-	if log := s.c.log; log.Enabled(context.Background(), slog.LevelDebug) {
-		log.Debug("msgpackrpc: partial frame refused", "reason", r, "phase", p, "remote", s.conn.RemoteAddr())
-	}
-	if r == codec.RefuseOverload {
-		s.broken = true // nothing more is read; the pending calls finish
-		s.settle(f)
-	}
+	// Nothing more is read; after an overload the pending calls finish.
+	s.broken = true
+	s.settle(f)
 }
 
 // partialMsgid reads the msgid of the request that starts in, a frame not
