@@ -85,8 +85,8 @@ func holdAfterSends(x *exp, n int, hold time.Duration, what string) bool {
 // waitUntil sleeps until t; false when interrupted.
 func (x *exp) waitUntil(t time.Time) bool { return x.sleep(time.Until(t)) }
 
-// openTrace lists the attackers open every step seconds from t0.
-func openTrace(samples []sample, t0, step float64) string {
+// trace lists one figure of the samples every step seconds from t0.
+func trace(samples []sample, t0, step float64, figure func(sample) int64) string {
 	out, next := "", t0
 	for _, s := range samples {
 		if s.T+1e-9 < next {
@@ -95,10 +95,15 @@ func openTrace(samples []sample, t0, step float64) string {
 		if out != "" {
 			out += ", "
 		}
-		out += fmt.Sprintf("+%.0fs %d", s.T-t0, s.Open)
+		out += fmt.Sprintf("+%.0fs %d", s.T-t0, figure(s))
 		next = s.T + step
 	}
 	return out
+}
+
+// openTrace lists the attackers open every step seconds from t0.
+func openTrace(samples []sample, t0, step float64) string {
+	return trace(samples, t0, step, func(s sample) int64 { return int64(s.Open) })
 }
 
 func runHeldCocaine(x *exp) error {
@@ -529,20 +534,9 @@ func fdsBackAt(samples []sample, level int) string {
 	return "never in the hold"
 }
 
-// orphanTrace lists the orphans and TCP memory every step seconds.
+// orphanTrace lists the orphans every step seconds from t0.
 func orphanTrace(samples []sample, t0, step float64) string {
-	out, next := "", t0
-	for _, s := range samples {
-		if s.T+1e-9 < next {
-			continue
-		}
-		if out != "" {
-			out += ", "
-		}
-		out += fmt.Sprintf("+%.0fs %d", s.T-t0, s.TCP.Orphan)
-		next = s.T + step
-	}
-	return out
+	return trace(samples, t0, step, func(s sample) int64 { return int64(s.TCP.Orphan) })
 }
 
 func runStormMemory(x *exp) error {
